@@ -1,0 +1,55 @@
+/**
+ * Everything one request needs to act as the key's Odoo user: the decrypted credentials, the Odoo client, field
+ * metadata and the access guard. Built on the first tool call of a request.
+ */
+import type { GatewayConfig } from '../config'
+import type { Env } from '../env'
+import { createOdooRightsGuard } from '../guard/guard'
+import { createGuardedOdoo } from '../guard/guarded-odoo'
+import { saveOdooUid, type ApiKeyRecord } from '../keys/key-store'
+import { importCredentialsKey, openSecret } from '../lib/crypto'
+import type { ToolContext } from '../mcp/tool'
+import { createOdooClient } from '../odoo/client'
+import { createMetadataSource } from '../odoo/metadata'
+import { createOdooOperations } from '../odoo/operations'
+
+let credentialsKey: { secret: string; key: Promise<CryptoKey> } | undefined
+
+/** The imported CREDENTIALS_KEY, imported once per isolate (and again if the secret changes). */
+function credentialsKeyFor(secret: string): Promise<CryptoKey> {
+  if (credentialsKey?.secret !== secret) credentialsKey = { secret, key: importCredentialsKey(secret) }
+  return credentialsKey.key
+}
+
+export interface SessionInput {
+  env: Pick<Env, 'DB' | 'CREDENTIALS_KEY'>
+  config: GatewayConfig
+  key: ApiKeyRecord
+  requestId: string
+  waitUntil(promise: Promise<unknown>): void
+  logError(error: unknown, where: string): void
+}
+
+export async function createKeySession(input: SessionInput): Promise<ToolContext> {
+  const { env, config, key } = input
+  const secret = await openSecret(await credentialsKeyFor(env.CREDENTIALS_KEY), key.odooSecretSealed, key.id)
+  const odoo = createOdooClient({
+    baseUrl: config.odooUrl,
+    db: config.odooDb,
+    protocol: config.odooProtocol,
+    timeoutMs: config.odooTimeoutMs,
+    credentials: { login: key.odooLogin, secret },
+    // The sealed value changes whenever the secret is replaced, so a new secret never reuses an old uid.
+    uidCacheKey: `${key.id}:${key.odooSecretSealed.slice(-24)}`,
+    knownUid: key.odooUid,
+    onUidResolved: (uid) => input.waitUntil(saveOdooUid(env.DB, key.id, uid).catch((e) => input.logError(e, 'save uid'))),
+  })
+  const metadata = createMetadataSource(odoo, `${config.odooUrl}|${key.odooLogin}`)
+  const guard = createOdooRightsGuard(metadata)
+  return {
+    requestId: input.requestId,
+    guard,
+    odoo: createGuardedOdoo(createOdooOperations(odoo), guard),
+    logError: input.logError,
+  }
+}

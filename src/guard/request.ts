@@ -1,0 +1,45 @@
+/**
+ * The request every tool call is reduced to before anything reaches Odoo. Tools build one from their arguments; the
+ * guard checks it (models, operations, fields, filters, ordering, grouping, values) and only then is Odoo called.
+ */
+import type { ParsedDomain } from '../domain/domain'
+import type { AggregateSpec, GroupBySpec, ParsedOrder } from '../domain/query-parts'
+
+/** What a call does to a model; the unit of per-key permissions. */
+export type Operation = 'read' | 'create' | 'write' | 'unlink'
+
+/** The only context keys an agent may set (others, like `allowed_company_ids`, change what Odoo lets through). */
+export interface OdooContext {
+  lang?: string
+  tz?: string
+  active_test?: boolean
+}
+
+export interface ToolRequest {
+  tool: string
+  model: string
+  operation: Operation
+  /** Fields the caller wants back; `undefined` means "the default set", never "all fields". */
+  fields?: string[]
+  domain?: ParsedDomain
+  order?: ParsedOrder
+  groupby?: GroupBySpec[]
+  aggregates?: AggregateSpec[]
+  /** Values to create or write. */
+  values?: Record<string, unknown>
+  ids?: number[]
+  context?: OdooContext
+  /** Paging of searches and aggregates. */
+  limit?: number
+  offset?: number
+  /** Free-text filter of list_models. */
+  search?: string
+}
+
+/** A request the guard accepted, with the exact field list to ask Odoo for. */
+export interface AuthorizedRequest extends ToolRequest {
+  /** Explicit list sent to Odoo as `fields` on reads; empty for calls that return no records. */
+  readFields: string[]
+}
+
+export type OdooRecord = Record<string, unknown>

@@ -1,0 +1,65 @@
+/**
+ * Cheap refusals for /mcp, before any key lookup or parsing: browser origin (DNS-rebinding protection) and content
+ * type. Body size and JSON shape are checked after authentication (readJsonRpcBody), so an anonymous caller
+ * cannot make the gateway read a body at all.
+ */
+import type { MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { httpError, jsonRpcError } from './errors'
+import type { GatewayEnv } from './types'
+
+/** Largest accepted JSON-RPC message: 1 MiB. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/**
+ * Refuses browser requests from origins that are not configured. Non-browser clients send no Origin and pass; a
+ * page on an attacker's site (or a DNS-rebound name) sends its own origin and is refused.
+ */
+export function originGuard(allowedOrigins: () => ReadonlySet<string>): MiddlewareHandler<GatewayEnv> {
+  return async function originGuard(c, next) {
+    const origin = c.req.header('origin')
+    if (origin !== undefined && !allowedOrigins().has(origin.trim().toLowerCase())) {
+      return httpError(c, 403, 'origin_not_allowed', `Origin '${origin.slice(0, 200)}' is not allowed to call this gateway`)
+    }
+    return next()
+  }
+}
+
+export function requireJsonContentType(): MiddlewareHandler<GatewayEnv> {
+  return async function requireJsonContentType(c, next) {
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+    if (mediaType !== 'application/json') {
+      return httpError(c, 415, 'unsupported_media_type', 'Content-Type must be application/json')
+    }
+    return next()
+  }
+}
+
+/**
+ * Reads the body (at most {@link MAX_BODY_BYTES}) and parses one JSON-RPC message. Batches (JSON arrays) are refused:
+ * MCP 2025-06-18 removed them, and one message per POST keeps per-call accounting exact.
+ */
+export function readJsonRpcBody(): MiddlewareHandler<GatewayEnv>[] {
+  return [
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => httpError(c, 413, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`),
+    }),
+    async function parseJsonRpc(c, next) {
+      let message: unknown
+      try {
+        message = JSON.parse(await c.req.text())
+      } catch {
+        return jsonRpcError(c, 400, -32700, 'Parse error: the body is not valid JSON')
+      }
+      if (Array.isArray(message)) {
+        return jsonRpcError(c, 400, -32600, 'Invalid Request: batches are not supported; send one JSON-RPC message per request')
+      }
+      if (message === null || typeof message !== 'object') {
+        return jsonRpcError(c, 400, -32600, 'Invalid Request: the body must be a JSON-RPC 2.0 message object')
+      }
+      c.set('rpcMessage', message)
+      return next()
+    },
+  ]
+}

@@ -1,0 +1,13 @@
+import type { Env } from '../env'
+import type { ApiKeyRecord } from '../keys/key-store'
+
+/** Variables the middleware chain sets on the Hono context. */
+export interface GatewayVariables {
+  requestId: string
+  /** The authenticated key (set by bearerAuth). */
+  apiKey: ApiKeyRecord
+  /** The parsed JSON-RPC message (set by readJsonRpcBody). */
+  rpcMessage: unknown
+}
+
+export type GatewayEnv = { Bindings: Env; Variables: GatewayVariables }

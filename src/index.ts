@@ -1,0 +1,64 @@
+/**
+ * odoo-mcp-edge: the Worker. This file only wires the pieces together, in the order a request meets them
+ * (docs/ARCHITECTURE.md):
+ *   request id → CORS / Origin → content type → API key → body (size, JSON, no batch) → MCP (tools → guard → Odoo)
+ */
+import { Hono } from 'hono'
+import { cors } from 'hono/cors'
+import { requestId } from 'hono/request-id'
+import { ConfigError, loadConfig } from './config'
+import type { Env } from './env'
+import { bearerAuth } from './http/auth'
+import { httpError } from './http/errors'
+import { originGuard, readJsonRpcBody, requireJsonContentType } from './http/transport-guard'
+import type { GatewayEnv } from './http/types'
+import { logError } from './log'
+import { handleMcpPost } from './mcp/handler'
+
+const app = new Hono<GatewayEnv>()
+
+// Always a fresh id: a client-chosen one could collide with, or impersonate, another request in the audit log.
+app.use(requestId({ headerName: '' }))
+app.use(async (c, next) => {
+  c.header('X-Request-Id', c.get('requestId'))
+  c.header('X-Content-Type-Options', 'nosniff')
+  await next()
+})
+
+app.get('/healthz', (c) => c.json({ status: 'ok' }))
+
+const allowedOrigins = (env: Env) => loadConfig(env).allowedOrigins
+
+app.use(
+  '/mcp',
+  // Browsers get CORS headers only for configured origins; others are refused by originGuard below.
+  async (c, next) =>
+    cors({
+      origin: (origin) => (allowedOrigins(c.env).has(origin.toLowerCase()) ? origin : null),
+      allowMethods: ['POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
+      exposeHeaders: ['Mcp-Session-Id', 'X-Request-Id', 'WWW-Authenticate'],
+      maxAge: 600,
+    })(c, next),
+)
+app.use('/mcp', (c, next) => originGuard(() => allowedOrigins(c.env))(c, next))
+
+app.post('/mcp', requireJsonContentType(), bearerAuth(), ...readJsonRpcBody(), handleMcpPost)
+app.all('/mcp', (c) =>
+  httpError(c, 405, 'method_not_allowed', `${c.req.method} is not supported: this stateless MCP endpoint takes POST only`, {
+    Allow: 'POST',
+  }),
+)
+
+app.notFound((c) => httpError(c, 404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; the MCP endpoint is POST /mcp`))
+
+app.onError((error, c) => {
+  if (error instanceof ConfigError) {
+    logError(error, 'config', c.get('requestId'))
+    return httpError(c, 500, 'gateway_misconfigured', `The gateway is misconfigured; request id ${c.get('requestId')}`)
+  }
+  logError(error, 'request', c.get('requestId'))
+  return httpError(c, 500, 'internal_error', `Internal gateway error; request id ${c.get('requestId')}`)
+})
+
+export default app satisfies ExportedHandler<Env>

@@ -1,0 +1,53 @@
+/**
+ * One MCP server per request (stateless Streamable HTTP): any edge instance can serve any request, and the tools a
+ * server has are those of the key that made the request.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { runTool, toolErrorResult, type ToolContext, type ToolDefinition } from './tool'
+import { ALL_TOOLS } from './tools'
+
+export const SERVER_INFO = { name: 'odoo-mcp-edge', title: 'Odoo (via odoo-mcp-edge)', version: '0.1.0' }
+
+const INSTRUCTIONS =
+  'Tools to read and change data in an Odoo ERP, acting as one Odoo user with that user\'s access rights, possibly ' +
+  'narrowed further by the gateway. Typical flow: list_models to find the model (res.partner = contacts and ' +
+  'companies, sale.order = sales orders, product.product = products), describe_model for its field names, then ' +
+  'search_records / count_records / aggregate_records with a domain filter. Ask only for the fields you need. ' +
+  'Errors prefixed "Odoo" come from Odoo itself (e.g. AccessError: the user may not see that data).'
+
+export interface McpServerOptions {
+  requestId: string
+  logError(error: unknown, where: string): void
+  /** Builds the key's Odoo session; called once, on the first tool call. */
+  context(): Promise<ToolContext>
+}
+
+/**
+ * Builds the server for one request. The tool context is created lazily, so initialize, tools/list and ping never
+ * decrypt credentials or touch Odoo.
+ */
+export function createMcpServer(options: McpServerOptions): McpServer {
+  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS })
+  let context: Promise<ToolContext> | undefined
+  for (const tool of ALL_TOOLS as unknown as ToolDefinition[]) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        outputSchema: tool.outputSchema,
+        annotations: { title: tool.title, ...tool.annotations },
+      },
+      async (args) => {
+        try {
+          context ??= options.context()
+          return await runTool(tool, args, await context)
+        } catch (error) {
+          return toolErrorResult(error, options)
+        }
+      },
+    )
+  }
+  return server
+}

@@ -1,0 +1,115 @@
+/** Read tools: search, read by id, count, aggregate. All are `read` operations for the guard. */
+import { z } from 'zod'
+import { parseDomain } from '../../domain/domain'
+import { parseAggregates, parseGroupBy, parseOrder } from '../../domain/query-parts'
+import { context, DEFAULT_SEARCH_LIMIT, domain, fieldList, MAX_SEARCH_LIMIT, modelName, order, recordIds } from '../schemas'
+import { defineTool } from '../tool'
+
+const record = z.record(z.string(), z.unknown())
+const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const
+
+/** Most groups returned by one aggregate call. */
+const MAX_GROUPS = 1000
+
+export const searchRecords = defineTool({
+  name: 'search_records',
+  title: 'Search Odoo records',
+  description:
+    'Finds records of a model matching a domain filter and returns the requested fields, plus the total number of ' +
+    `matches so you can page with offset. Returns ${DEFAULT_SEARCH_LIMIT} records by default, at most ${MAX_SEARCH_LIMIT}. ` +
+    'many2one fields come back as [id, "display name"]. Use count_records when you only need how many, and ' +
+    'aggregate_records for sums and group totals instead of fetching every record.',
+  inputSchema: {
+    model: modelName,
+    domain: domain.optional(),
+    fields: fieldList.optional(),
+    limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).default(DEFAULT_SEARCH_LIMIT)
+      .describe(`Records per page (default ${DEFAULT_SEARCH_LIMIT}, max ${MAX_SEARCH_LIMIT})`),
+    offset: z.number().int().min(0).max(10_000_000).default(0).describe('Records to skip, for paging'),
+    order: order.optional(),
+    context: context.optional(),
+  },
+  outputSchema: { records: z.array(record), total: z.number(), limit: z.number(), offset: z.number() },
+  annotations: READ_ONLY,
+  plan: (args) => ({
+    tool: 'search_records',
+    model: args.model,
+    operation: 'read',
+    fields: args.fields,
+    domain: parseDomain(args.domain),
+    order: parseOrder(args.order),
+    limit: args.limit,
+    offset: args.offset,
+    context: args.context,
+  }),
+  async execute(request, odoo) {
+    const [records, total] = await Promise.all([odoo.searchRead(request), odoo.count(request)])
+    return { records, total, limit: request.limit!, offset: request.offset! }
+  },
+})
+
+export const readRecords = defineTool({
+  name: 'read_records',
+  title: 'Read Odoo records by id',
+  description:
+    'Reads records of a model by their ids and returns the requested fields. Ids that do not exist (or were ' +
+    'deleted) are listed in "missing". Use search_records when you do not know the ids.',
+  inputSchema: { model: modelName, ids: recordIds, fields: fieldList.optional(), context: context.optional() },
+  outputSchema: { records: z.array(record), missing: z.array(z.number()) },
+  annotations: READ_ONLY,
+  plan: (args) => ({ tool: 'read_records', model: args.model, operation: 'read', ids: args.ids, fields: args.fields, context: args.context }),
+  async execute(request, odoo) {
+    const records = await odoo.read(request)
+    const found = new Set(records.map((r) => r.id))
+    return { records, missing: request.ids!.filter((id) => !found.has(id)) }
+  },
+})
+
+export const countRecords = defineTool({
+  name: 'count_records',
+  title: 'Count Odoo records',
+  description: 'Counts the records of a model that match a domain filter (same syntax as search_records).',
+  inputSchema: { model: modelName, domain: domain.optional(), context: context.optional() },
+  outputSchema: { count: z.number() },
+  annotations: READ_ONLY,
+  plan: (args) => ({ tool: 'count_records', model: args.model, operation: 'read', domain: parseDomain(args.domain), context: args.context }),
+  async execute(request, odoo) {
+    return { count: await odoo.count(request) }
+  },
+})
+
+export const aggregateRecords = defineTool({
+  name: 'aggregate_records',
+  title: 'Group and aggregate Odoo records',
+  description:
+    'Groups the records matching a domain by one or more fields and computes aggregates per group, like SQL ' +
+    'GROUP BY: e.g. groupby ["partner_id"] with aggregates ["amount_total:sum"] gives the total sales per customer. ' +
+    'Date fields can be grouped by period: "date_order:month" (day, week, month, quarter, year). ' +
+    'Aggregate functions: sum, avg, min, max, count, count_distinct. Each group has "count" (records in the group).',
+  inputSchema: {
+    model: modelName,
+    domain: domain.optional(),
+    groupby: z.array(z.string().max(100)).min(1).max(5).describe('Fields to group by, e.g. ["state"] or ["date_order:month"]'),
+    aggregates: z.array(z.string().max(100)).max(20).default([]).describe('Aggregates as "field:function", e.g. ["amount_total:sum"]'),
+    limit: z.number().int().min(1).max(MAX_GROUPS).default(100).describe(`Maximum groups (default 100, max ${MAX_GROUPS})`),
+    offset: z.number().int().min(0).default(0),
+    context: context.optional(),
+  },
+  outputSchema: { groups: z.array(record) },
+  annotations: READ_ONLY,
+  plan: (args) => ({
+    tool: 'aggregate_records',
+    model: args.model,
+    operation: 'read',
+    domain: parseDomain(args.domain),
+    groupby: parseGroupBy(args.groupby),
+    aggregates: parseAggregates(args.aggregates),
+    limit: args.limit,
+    offset: args.offset,
+    context: args.context,
+  }),
+  async execute(request, odoo) {
+    return { groups: await odoo.aggregate(request) }
+  },
+})
+

@@ -1,0 +1,31 @@
+/** What the rest of the gateway knows about Odoo: one client per API key and request, acting as the key's user. */
+
+export type OdooProtocol = 'jsonrpc' | 'json2'
+
+export interface OdooCredentials {
+  login: string
+  /** The user's Odoo API key (JSON-2 needs one) or password (JSON-RPC accepts both). */
+  secret: string
+}
+
+export interface OdooCallParams {
+  /** Record ids, for record methods (`read`, `write`, `unlink`). */
+  ids?: number[]
+  /** Named arguments (`domain`, `fields`, `limit`, `vals_list`...). Always named, so both protocols take them as is. */
+  kwargs?: Record<string, unknown>
+  /** Odoo context (`lang`, `tz`, `active_test`). */
+  context?: Record<string, unknown>
+}
+
+export interface OdooServerInfo {
+  protocol: OdooProtocol
+  /** Major version, e.g. 18 or 19. */
+  majorVersion: number
+}
+
+export interface OdooClient {
+  /** Calls `model.method` as the key's Odoo user. @throws OdooError | OdooUnavailableError */
+  call<T = unknown>(model: string, method: string, params?: OdooCallParams): Promise<T>
+  /** Protocol and version of the server (detected once per isolate, then cached). */
+  serverInfo(): Promise<OdooServerInfo>
+}

@@ -1,0 +1,16 @@
+// Types of `env` and `exports` from 'cloudflare:workers' inside the workers test project.
+import type { Env as GatewayEnv } from '../src/env'
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends GatewayEnv {
+      /** schema.sql statements (JSON), applied by test/worker/setup.ts. */
+      TEST_SCHEMA: string
+      /** Base URL of the simulated Odoo 19 (JSON-2). */
+      ODOO_URL_JSON2: string
+    }
+    interface GlobalProps {
+      mainModule: typeof import('../src/index')
+    }
+  }
+}
