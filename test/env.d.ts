@@ -1,3 +1,4 @@
+/// <reference types="vite/types/importMeta.d.ts" />
 // Types of `env` and `exports` from 'cloudflare:workers' inside the workers test project.
 import type { Env as GatewayEnv } from '../src/env'
 

@@ -21,7 +21,7 @@ const IV_BYTES = 12
  */
 export async function importCredentialsKey(secretBase64: string | undefined): Promise<CryptoKey> {
   if (!secretBase64) throw new Error('CREDENTIALS_KEY is not set (base64 of 32 random bytes)')
-  let raw: Uint8Array
+  let raw: Uint8Array<ArrayBuffer>
   try {
     raw = base64ToBytes(secretBase64)
   } catch {

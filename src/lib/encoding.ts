@@ -29,7 +29,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 /** Decodes standard or URL-safe base64; throws on anything else. */
-export function base64ToBytes(text: string): Uint8Array {
+export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
   const normalized = text.trim().replace(/-/g, '+').replace(/_/g, '/')
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normalized)) throw new Error('not base64')
   const binary = atob(normalized)

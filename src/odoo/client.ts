@@ -40,6 +40,7 @@ export function clearOdooCaches(): void {
 export function createOdooClient(options: OdooClientOptions): OdooClient {
   const http = { timeoutMs: options.timeoutMs, fetch: options.fetch }
   let rpcId = 0
+  let knownUid = options.knownUid
 
   async function jsonRpc(service: string, method: string, args: unknown[]): Promise<unknown> {
     const answer = await odooHttp(
@@ -135,9 +136,9 @@ export function createOdooClient(options: OdooClientOptions): OdooClient {
   async function resolveUid(): Promise<number> {
     const cached = uidCache.get(options.uidCacheKey)
     if (cached !== undefined) return cached
-    if (options.knownUid) {
-      uidCache.set(options.uidCacheKey, options.knownUid)
-      return options.knownUid
+    if (knownUid) {
+      uidCache.set(options.uidCacheKey, knownUid)
+      return knownUid
     }
     const { login, secret } = options.credentials
     const uid = await jsonRpc('common', 'authenticate', [options.db, login, secret, {}])
@@ -162,7 +163,10 @@ export function createOdooClient(options: OdooClientOptions): OdooClient {
       return (await jsonRpc('object', 'execute_kw', [options.db, uid, options.credentials.secret, model, method, args, kwargs])) as T
     } catch (error) {
       // Credentials changed or revoked in Odoo: forget the uid so the next call authenticates afresh (and fails closed).
-      if (error instanceof OdooError && error.isAuthenticationFailure) uidCache.delete(options.uidCacheKey)
+      if (error instanceof OdooError && error.isAuthenticationFailure) {
+        uidCache.delete(options.uidCacheKey)
+        knownUid = null
+      }
       throw error
     }
   }
