@@ -1,7 +1,8 @@
 /**
  * odoo-mcp-edge: the Worker. This file only wires the pieces together, in the order a request meets them
  * (docs/ARCHITECTURE.md):
- *   request id → CORS / Origin → content type → API key → body (size, JSON, no batch) → MCP (tools → guard → Odoo)
+ *   request id → CORS / Origin → content type → API key → client IP → body (size, JSON, no batch)
+ *   → MCP (tools → guard → Odoo)
  */
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
@@ -10,6 +11,7 @@ import { ConfigError, loadConfig } from './config'
 import type { Env } from './env'
 import { bearerAuth } from './http/auth'
 import { httpError } from './http/errors'
+import { ipGuard } from './http/ip-guard'
 import { originGuard, readJsonRpcBody, requireJsonContentType } from './http/transport-guard'
 import type { GatewayEnv } from './http/types'
 import { logError } from './log'
@@ -43,7 +45,7 @@ app.use(
 )
 app.use('/mcp', (c, next) => originGuard(() => allowedOrigins(c.env))(c, next))
 
-app.post('/mcp', requireJsonContentType(), bearerAuth(), ...readJsonRpcBody(), handleMcpPost)
+app.post('/mcp', requireJsonContentType(), bearerAuth(), ipGuard(), ...readJsonRpcBody(), handleMcpPost)
 app.all('/mcp', (c) =>
   httpError(c, 405, 'method_not_allowed', `${c.req.method} is not supported: this stateless MCP endpoint takes POST only`, {
     Allow: 'POST',

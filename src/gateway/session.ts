@@ -4,14 +4,16 @@
  */
 import type { GatewayConfig } from '../config'
 import type { Env } from '../env'
-import { createOdooRightsGuard } from '../guard/guard'
 import { createGuardedOdoo } from '../guard/guarded-odoo'
+import { createPolicyGuard } from '../guard/policy-guard'
 import { saveOdooUid, type ApiKeyRecord } from '../keys/key-store'
 import { importCredentialsKey, openSecret } from '../lib/crypto'
 import type { ToolContext } from '../mcp/tool'
 import { createOdooClient } from '../odoo/client'
 import { createMetadataSource } from '../odoo/metadata'
 import { createOdooOperations } from '../odoo/operations'
+import { keyPolicy } from '../policy/key-policy'
+import { ToolError } from '../errors'
 
 let credentialsKey: { secret: string; key: Promise<CryptoKey> } | undefined
 
@@ -32,6 +34,11 @@ export interface SessionInput {
 
 export async function createKeySession(input: SessionInput): Promise<ToolContext> {
   const { env, config, key } = input
+  const policy = keyPolicy(key)
+  if (policy.kind === 'invalid') {
+    input.logError(new Error(`stored policy of ${key.id} is invalid: ${policy.errors.join('; ')}`), 'policy')
+    throw new ToolError('This API key\'s stored policy is invalid, so it may not use any model. An administrator must set it again.', 'policy_invalid')
+  }
   const secret = await openSecret(await credentialsKeyFor(env.CREDENTIALS_KEY), key.odooSecretSealed, key.id)
   const odoo = createOdooClient({
     baseUrl: config.odooUrl,
@@ -45,7 +52,7 @@ export async function createKeySession(input: SessionInput): Promise<ToolContext
     onUidResolved: (uid) => input.waitUntil(saveOdooUid(env.DB, key.id, uid).catch((e) => input.logError(e, 'save uid'))),
   })
   const metadata = createMetadataSource(odoo, `${config.odooUrl}|${key.odooLogin}`)
-  const guard = createOdooRightsGuard(metadata)
+  const guard = createPolicyGuard(policy.kind === 'valid' ? policy.policy : null, metadata)
   return {
     requestId: input.requestId,
     guard,

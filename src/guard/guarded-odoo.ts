@@ -8,7 +8,9 @@ import type { AuthorizedRequest } from './request'
 
 export function createGuardedOdoo(ops: OdooOperations, guard: AccessGuard) {
   return {
-    listModels: (request: AuthorizedRequest): Promise<ModelSummary[]> => ops.listModels(request, guard.visibleModels()),
+    async listModels(request: AuthorizedRequest): Promise<ModelSummary[]> {
+      return guard.filterModels(await ops.listModels(request, guard.visibleModels()))
+    },
     async fieldsGet(request: AuthorizedRequest) {
       return guard.filterFieldMetadata(request.model, await ops.fieldsGet(request))
     },

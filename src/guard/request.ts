@@ -40,6 +40,8 @@ export interface ToolRequest {
 export interface AuthorizedRequest extends ToolRequest {
   /** Explicit list sent to Odoo as `fields` on reads; empty for calls that return no records. */
   readFields: string[]
+  /** many2one fields returned as a bare id, because the key may not see the related model's names. */
+  idOnlyFields: string[]
 }
 
 export type OdooRecord = Record<string, unknown>

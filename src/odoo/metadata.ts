@@ -13,12 +13,14 @@ export interface FieldInfo {
   required?: boolean
   readonly?: boolean
   selection?: [string, string][]
+  /** For related fields, the path they follow, e.g. `partner_id.email` (Odoo reads it as superuser). */
+  related?: string | false | null
 }
 
 export type ModelFields = Record<string, FieldInfo>
 
 /** Attributes asked of fields_get: enough for agents and for the guard, without Odoo's long help texts. */
-export const FIELD_ATTRIBUTES = ['string', 'type', 'required', 'readonly', 'relation', 'selection'] as const
+export const FIELD_ATTRIBUTES = ['string', 'type', 'required', 'readonly', 'relation', 'selection', 'related'] as const
 
 /** How long fields_get answers are reused: 5 minutes. */
 const METADATA_TTL_MS = 5 * 60 * 1000

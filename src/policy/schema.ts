@@ -1,0 +1,128 @@
+/**
+ * The per-key policy document (version 1), validated with zod. Shared by the Worker and the CLI, so a policy the
+ * CLI accepts is exactly a policy the gateway enforces.
+ *
+ * ```json
+ * {
+ *   "version": 1,
+ *   "models": {
+ *     "sale.order":  { "operations": ["read"], "fields": ["name", "date_order", "amount_total", "state"] },
+ *     "res.partner": { "operations": ["read", "create", "write"], "fields": "*" }
+ *   },
+ *   "ip": { "allow": ["203.0.113.0/24", "2001:db8::/32"], "deny": ["203.0.113.7"] }
+ * }
+ * ```
+ */
+import { z } from 'zod'
+import { parseRange, type CompiledIpRules, type CompiledRange } from './ip-rules'
+
+export const OPERATIONS = ['read', 'create', 'write', 'unlink'] as const
+
+const MODEL_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+/** Upper bounds that keep a policy small enough to evaluate in microseconds. */
+const MAX_MODELS = 500
+const MAX_FIELDS = 1000
+const MAX_IP_RULES = 200
+
+const ipRule = z.string().transform((text, ctx): CompiledRange => {
+  const parsed = parseRange(text)
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: `'${text}' is not a valid address or CIDR range: ${parsed.error}` })
+    return z.NEVER
+  }
+  return parsed.value
+})
+
+const modelPolicy = z
+  .object({
+    operations: z
+      .array(z.enum(OPERATIONS, { error: `operations are ${OPERATIONS.join(', ')}` }))
+      .min(1, 'list at least one operation (read, create, write, unlink)')
+      .transform((ops) => new Set(ops)),
+    // Hand-written instead of z.union so each bad entry is reported at its own index.
+    fields: z.unknown().transform((value, ctx): '*' | Set<string> => {
+      if (value === '*') return '*'
+      if (!Array.isArray(value)) {
+        ctx.addIssue({ code: 'custom', message: 'fields must be "*" or a list of field names' })
+        return z.NEVER
+      }
+      if (value.length > MAX_FIELDS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_FIELDS} fields` })
+      value.forEach((field, index) => {
+        if (typeof field !== 'string' || !FIELD_NAME.test(field)) {
+          ctx.addIssue({ code: 'custom', path: [index], message: `${JSON.stringify(field)} is not a field name (such as email or partner_id)` })
+        }
+      })
+      return new Set(value as string[])
+    }),
+  })
+  .strict()
+
+export const policySchema = z
+  .object({
+    version: z.literal(1, { error: 'version must be 1' }),
+    // Model names are checked in parsePolicy: zod skips refinements once a value inside has an issue, and every
+    // problem should be reported at once.
+    models: z.record(z.string(), modelPolicy),
+    ip: z
+      .object({
+        allow: z.array(ipRule).max(MAX_IP_RULES).default([]),
+        deny: z.array(ipRule).max(MAX_IP_RULES).default([]),
+      })
+      .strict()
+      .default({ allow: [], deny: [] }),
+  })
+  .strict()
+
+export type Operation = (typeof OPERATIONS)[number]
+export type ModelPolicy = z.infer<typeof modelPolicy>
+export interface Policy {
+  version: 1
+  models: Record<string, ModelPolicy>
+  ip: CompiledIpRules
+}
+
+export type PolicyParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }
+
+/** Formats a zod path as a JSON path: `$.models["sale.order"].fields[2]`. */
+function jsonPath(path: PropertyKey[]): string {
+  return (
+    '$' +
+    path
+      .map((part) =>
+        typeof part === 'number' ? `[${part}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(part)) ? `.${String(part)}` : `[${JSON.stringify(String(part))}]`,
+      )
+      .join('')
+  )
+}
+
+/** Validates a policy document (already parsed JSON). Every problem is reported with its JSON path. */
+export function parsePolicy(document: unknown): PolicyParseResult {
+  const errors = modelNameErrors(document)
+  const result = policySchema.safeParse(document)
+  if (!result.success) errors.push(...result.error.issues.map((issue) => `${jsonPath(issue.path)}: ${issue.message}`))
+  if (errors.length > 0 || !result.success) return { ok: false, errors }
+  return { ok: true, policy: result.data as Policy }
+}
+
+function modelNameErrors(document: unknown): string[] {
+  const models = (document as { models?: unknown } | null)?.models
+  if (!models || typeof models !== 'object' || Array.isArray(models)) return []
+  const names = Object.keys(models)
+  const errors = names
+    .filter((name) => name !== '*' && !MODEL_NAME.test(name))
+    .map((name) => `${jsonPath(['models', name])}: '${name}' is not a model name (such as res.partner), nor "*"`)
+  if (names.length > MAX_MODELS) errors.push(`$.models: at most ${MAX_MODELS} models`)
+  return errors
+}
+
+/** Parses policy JSON text (as stored in D1 or read from a file). */
+export function parsePolicyText(text: string): PolicyParseResult {
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch (error) {
+    return { ok: false, errors: [`$: not valid JSON (${error instanceof Error ? error.message : String(error)})`] }
+  }
+  return parsePolicy(document)
+}
