@@ -11,37 +11,52 @@ function schemaStatements(): string[] {
     .filter(Boolean)
 }
 
+type Inject = (key: 'odooUrl' | 'odooUrlJson2') => string
+
+/** A project whose tests run inside workerd with the gateway as `main`, against one simulated Odoo. */
+function workersProject(options: { name: string; include: string[]; odoo: (inject: Inject) => Record<string, string> }) {
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        main: './src/index.ts',
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            ...options.odoo(inject as Inject),
+            ODOO_DB: 'mcp_demo',
+            ODOO_TIMEOUT_MS: '5000',
+            ALLOWED_ORIGINS: 'https://allowed.example',
+            // A fixed test key: 32 bytes, base64. Never used outside tests.
+            CREDENTIALS_KEY: 'dGVzdC1jcmVkZW50aWFscy1rZXktMzItYnl0ZXMhISE=',
+            TEST_SCHEMA: JSON.stringify(schemaStatements()),
+          },
+        },
+      })),
+    ],
+    test: {
+      name: options.name,
+      include: options.include,
+      setupFiles: ['test/worker/setup.ts'],
+      // The Odoo simulators are served for real on loopback (Odoo 18 over JSON-RPC, Odoo 19 with JSON-2).
+      globalSetup: ['test/support/global-setup.ts'],
+    },
+  }
+}
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            main: './src/index.ts',
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                ODOO_URL: inject('odooUrl'),
-                ODOO_URL_JSON2: inject('odooUrlJson2'),
-                ODOO_DB: 'mcp_demo',
-                ODOO_PROTOCOL: 'jsonrpc',
-                ODOO_TIMEOUT_MS: '5000',
-                ALLOWED_ORIGINS: 'https://allowed.example',
-                // A fixed test key: 32 bytes, base64. Never used outside tests.
-                CREDENTIALS_KEY: 'dGVzdC1jcmVkZW50aWFscy1rZXktMzItYnl0ZXMhISE=',
-                TEST_SCHEMA: JSON.stringify(schemaStatements()),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: 'workers',
-          // The Odoo simulator is served for real on loopback (Odoo 18 over JSON-RPC, Odoo 19 with JSON-2).
-          globalSetup: ['test/support/global-setup.ts'],
-          include: ['test/worker/**/*.test.ts'],
-          setupFiles: ['test/worker/setup.ts'],
-        },
-      },
+      workersProject({
+        name: 'workers',
+        include: ['test/worker/**/*.test.ts'],
+        odoo: (inject) => ({ ODOO_URL: inject('odooUrl'), ODOO_PROTOCOL: 'jsonrpc' }),
+      }),
+      // The MCP end-to-end tests again, against a simulated Odoo 19 reached over JSON-2 (auto-detected).
+      workersProject({
+        name: 'workers-json2',
+        include: ['test/worker/mcp/**/*.test.ts'],
+        odoo: (inject) => ({ ODOO_URL: inject('odooUrlJson2'), ODOO_PROTOCOL: 'auto' }),
+      }),
       {
         test: {
           name: 'node',

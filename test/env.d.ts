@@ -7,8 +7,6 @@ declare global {
     interface Env extends GatewayEnv {
       /** schema.sql statements (JSON), applied by test/worker/setup.ts. */
       TEST_SCHEMA: string
-      /** Base URL of the simulated Odoo 19 (JSON-2). */
-      ODOO_URL_JSON2: string
     }
     interface GlobalProps {
       mainModule: typeof import('../src/index')

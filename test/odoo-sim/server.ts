@@ -1,10 +1,117 @@
-// PLACEHOLDER: replaced by the real simulator.
-import { createServer } from 'node:http'
+// The simulated Odoo served over HTTP on loopback (node:http). Everything else is runtime-neutral: see handler.ts.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-export interface SimulatorOptions { version?: 18 | 19; port?: number; host?: string; latencyMs?: number; control?: boolean; db?: string }
-export async function startOdooSimulator(options: SimulatorOptions = {}) {
-  const server = createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { server_version: String(options.version ?? 18) } })) })
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve))
+import { handleOdooRequest } from './handler'
+import { createState, resetState } from './state'
+
+export interface SimulatorOptions {
+  /** 18: /jsonrpc only (error.code 200), /json/2/* is 404. 19: /json/2 + /jsonrpc (error.code 0) + GET /web/version. */
+  version?: 18 | 19
+  /** Default 0: an ephemeral port. */
+  port?: number
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Fixed delay added before every answer (benchmarks). */
+  latencyMs?: number
+  /** Enables the /__sim/* control endpoints (tests only). */
+  control?: boolean
+  /** Database name; default 'mcp_demo'. */
+  db?: string
+}
+
+export interface RunningSimulator {
+  url: string
+  port: number
+  close(): Promise<void>
+  /** Restores the initial demo data. */
+  reset(): void
+  setLatency(ms: number): void
+}
+
+const MAX_BODY = 10 * 1024 * 1024
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY) {
+        reject(new Error('request body too large'))
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return headers
+}
+
+export async function startOdooSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const state = createState({
+    version: options.version ?? 18,
+    control: options.control ?? false,
+    latencyMs: options.latencyMs ?? 0,
+    ...(options.db !== undefined ? { db: options.db } : {}),
+  })
+  const host = options.host ?? '127.0.0.1'
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      let body = ''
+      try {
+        body = await readBody(req)
+      } catch {
+        res.writeHead(413).end()
+        return
+      }
+      const response = handleOdooRequest(state, {
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        headers: headersOf(req),
+        body,
+      })
+      // Latency is read after handling so that /__sim/latency applies from the next request on.
+      const delay = state.latencyMs
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
+      const payload = Buffer.from(response.body, 'utf8')
+      res.writeHead(response.status, { ...response.headers, 'content-length': String(payload.length) })
+      res.end(req.method === 'HEAD' ? undefined : payload)
+    })()
+  })
+  // Keep-alive connections must not hold close() forever.
+  server.keepAliveTimeout = 5_000
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
   const port = (server.address() as AddressInfo).port
-  return { url: `http://127.0.0.1:${port}`, port, close: () => new Promise<void>((r) => server.close(() => r())) }
+  const urlHost = host.includes(':') ? `[${host}]` : host
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    reset: () => resetState(state),
+    setLatency: (ms: number) => {
+      state.latencyMs = Math.max(0, ms)
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()))
+        server.closeAllConnections()
+      }),
+  }
 }

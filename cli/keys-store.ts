@@ -1,0 +1,135 @@
+/**
+ * The `api_keys` table as the CLI and `npm start` use it. Display queries name their columns, so `key_hash` and
+ * `odoo_secret` never leave D1 through them.
+ */
+import { displayPrefix, generateApiKey, generateKeyId } from '../src/keys/key-format'
+import { sealSecret, sha256Hex } from '../src/lib/crypto'
+import { executeSql, type D1Target, type Row } from './d1'
+import { CliError } from './errors'
+import { quote, sql } from './sql'
+
+export type KeyStatus = 'active' | 'expired' | 'revoked'
+
+export interface KeyRecord {
+  id: string
+  name: string
+  prefix: string
+  odooLogin: string
+  odooUid: number | null
+  policy: string | null
+  createdAt: number
+  expiresAt: number | null
+  revokedAt: number | null
+  lastUsedAt: number | null
+}
+
+const DISPLAY_COLUMNS =
+  'id, name, prefix, odoo_login, odoo_uid, policy, created_at, expires_at, revoked_at, last_used_at'
+
+function text(row: Row, column: string): string {
+  const value = row[column]
+  if (typeof value !== 'string') throw new CliError(`unexpected D1 value in api_keys.${column}`)
+  return value
+}
+
+function integerOrNull(row: Row, column: string): number | null {
+  const value = row[column]
+  if (value === null || value === undefined) return null
+  if (typeof value !== 'number') throw new CliError(`unexpected D1 value in api_keys.${column}`)
+  return value
+}
+
+function toRecord(row: Row): KeyRecord {
+  const policy = row.policy
+  return {
+    id: text(row, 'id'),
+    name: text(row, 'name'),
+    prefix: text(row, 'prefix'),
+    odooLogin: text(row, 'odoo_login'),
+    odooUid: integerOrNull(row, 'odoo_uid'),
+    policy: typeof policy === 'string' ? policy : null,
+    createdAt: integerOrNull(row, 'created_at') ?? 0,
+    expiresAt: integerOrNull(row, 'expires_at'),
+    revokedAt: integerOrNull(row, 'revoked_at'),
+    lastUsedAt: integerOrNull(row, 'last_used_at'),
+  }
+}
+
+export function statusOf(record: KeyRecord, now: number): KeyStatus {
+  if (record.revokedAt !== null) return 'revoked'
+  if (record.expiresAt !== null && record.expiresAt <= now) return 'expired'
+  return 'active'
+}
+
+export interface NewKeyInput {
+  name: string
+  odooLogin: string
+  odooSecret: string
+  /** Policy text as stored; null: the key may use nothing. */
+  policy: string | null
+  expiresAt: number | null
+  now: number
+  /** Revoke the active keys with this name in the same batch (the demo key of `npm start` replaces its predecessor). */
+  replaceActiveNamed?: string
+}
+
+export interface CreatedKey {
+  id: string
+  name: string
+  /** The full key: shown once, never stored. */
+  key: string
+  prefix: string
+}
+
+export async function createKey(target: D1Target, credentialsKey: CryptoKey, input: NewKeyInput): Promise<CreatedKey> {
+  const id = generateKeyId()
+  const { key } = generateApiKey()
+  const prefix = displayPrefix(key)
+  // The key id is the associated data: a sealed secret copied onto another row does not decrypt.
+  const sealed = await sealSecret(credentialsKey, input.odooSecret, id)
+  const keyHash = await sha256Hex(key)
+  const statements: string[] = []
+  if (input.replaceActiveNamed !== undefined) {
+    statements.push(
+      sql`UPDATE api_keys SET revoked_at = ${input.now} WHERE name = ${input.replaceActiveNamed} AND revoked_at IS NULL`,
+    )
+  }
+  statements.push(
+    sql`INSERT INTO api_keys (id, name, prefix, key_hash, odoo_login, odoo_secret, policy, created_at, expires_at)
+        VALUES (${id}, ${input.name}, ${prefix}, ${keyHash}, ${input.odooLogin}, ${sealed}, ${input.policy},
+                ${input.now}, ${input.expiresAt})`,
+  )
+  await executeSql(target, statements.join(';\n'))
+  return { id, name: input.name, key, prefix }
+}
+
+export async function listKeys(target: D1Target): Promise<KeyRecord[]> {
+  const [rows = []] = await executeSql(target, `SELECT ${DISPLAY_COLUMNS} FROM api_keys ORDER BY created_at, id`)
+  return rows.map(toRecord)
+}
+
+export async function getKey(target: D1Target, id: string): Promise<KeyRecord | undefined> {
+  const [rows = []] = await executeSql(target, `SELECT ${DISPLAY_COLUMNS} FROM api_keys WHERE id = ${quote(id)}`)
+  return rows[0] ? toRecord(rows[0]) : undefined
+}
+
+export type RevokeResult =
+  | { found: false }
+  | { found: true; alreadyRevoked: boolean; record: KeyRecord }
+
+/** Sets `revoked_at` unless already set; one wrangler call tells which case happened. */
+export async function revokeKey(target: D1Target, id: string, now: number): Promise<RevokeResult> {
+  const [updated = [], rows = []] = await executeSql(
+    target,
+    `UPDATE api_keys SET revoked_at = ${quote(now)} WHERE id = ${quote(id)} AND revoked_at IS NULL RETURNING id;
+     SELECT ${DISPLAY_COLUMNS} FROM api_keys WHERE id = ${quote(id)}`,
+  )
+  if (!rows[0]) return { found: false }
+  return { found: true, alreadyRevoked: updated.length === 0, record: toRecord(rows[0]) }
+}
+
+/** Replaces a key's policy; `found: false` when no key has this id. Takes effect on the key's next request. */
+export async function setPolicy(target: D1Target, id: string, policy: string): Promise<{ found: boolean }> {
+  const [updated = []] = await executeSql(target, sql`UPDATE api_keys SET policy = ${policy} WHERE id = ${id} RETURNING id`)
+  return { found: updated.length > 0 }
+}

@@ -1,0 +1,138 @@
+/**
+ * `npm start` end to end, in a copy of the project (it writes .dev.vars and .wrangler/ next to itself): the demo Odoo,
+ * the demo key accepted by the real gateway, the key reused on restart, and a clean stop on SIGINT.
+ */
+import { spawn } from 'node:child_process'
+import { cp, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { parseApiKey } from '../../src/keys/key-format'
+import { projectRoot, WRANGLER_ENV } from '../support/wrangler'
+
+let copy: string
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+interface Run {
+  output: string
+  code: number | null
+}
+
+/** Runs start.mjs until the banner is printed, checks the gateway with `check`, then stops it with SIGINT. */
+async function startAndStop(port: number, check: (output: string) => Promise<void>): Promise<Run> {
+  const child = spawn(process.execPath, [join(copy, 'scripts', 'start.mjs')], {
+    cwd: copy,
+    env: { ...process.env, ...WRANGLER_ENV, PORT: String(port), ODOO_URL: '', CREDENTIALS_KEY: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  try {
+    const deadline = Date.now() + 90_000
+    while (!output.includes('Ctrl-C stops everything') && child.exitCode === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    expect(output, output).toContain('Ctrl-C stops everything')
+    await check(output)
+  } finally {
+    child.kill('SIGINT')
+  }
+  return { output, code: await exited }
+}
+
+function bannerKey(output: string): string {
+  const key = /API key:\s+(omk_\S+)/.exec(output)?.[1]
+  expect(key, output).toBeDefined()
+  return key!
+}
+
+async function mcpStatus(port: number, key: string): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/mcp`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${key}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  })
+  await response.body?.cancel()
+  return response.status
+}
+
+beforeAll(async () => {
+  copy = await mkdtemp(join(tmpdir(), 'odoo-mcp-start-'))
+  for (const entry of ['bin', 'cli', 'scripts', 'src', 'test', 'schema.sql', 'wrangler.toml', 'package.json']) {
+    await cp(join(projectRoot, entry), join(copy, entry), { recursive: true })
+  }
+  await symlink(join(projectRoot, 'node_modules'), join(copy, 'node_modules'), 'dir')
+})
+
+afterAll(async () => {
+  if (copy) await rm(copy, { recursive: true, force: true })
+})
+
+it('runs the gateway with a demo Odoo and a demo key that survives restarts', async () => {
+  const port = await freePort()
+  let firstKey = ''
+  const first = await startAndStop(port, async (output) => {
+    firstKey = bannerKey(output)
+    expect(parseApiKey(firstKey).ok).toBe(true)
+    expect(output).toContain(`MCP URL:  http://127.0.0.1:${port}/mcp`)
+    expect(output).toContain('"Authorization:${ODOO_MCP_AUTH}"')
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
+    // The gateway finds the key CLI code wrote to D1 (a wrong key is refused, this one is not).
+    expect(await mcpStatus(port, firstKey)).not.toBe(401)
+    expect(await mcpStatus(port, 'omk_' + '0'.repeat(49))).toBe(401)
+  })
+  expect(first.code).toBe(0)
+  expect(first.output).toMatch(/Created .*\.dev\.vars/)
+  expect(first.output).not.toMatch(/\n\s+at /)
+  const devVars = await readFile(join(copy, '.dev.vars'), 'utf8')
+  expect(devVars).toMatch(/^CREDENTIALS_KEY=\S{44}$/m)
+  expect(devVars).toMatch(/^# ODOO_URL=/m)
+  const keyFile = join(copy, '.wrangler', 'odoo-mcp-demo-key')
+  expect((await readFile(keyFile, 'utf8')).trim()).toBe(firstKey)
+  expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
+
+  const second = await startAndStop(port, async (output) => {
+    expect(bannerKey(output)).toBe(firstKey)
+    expect(output).toMatch(/Demo key key_[0-9a-f]{16} reused/)
+  })
+  expect(second.code).toBe(0)
+})
+
+it('says clearly when the port is taken', async () => {
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  const address = blocker.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  try {
+    const child = spawn(process.execPath, [join(copy, 'scripts', 'start.mjs')], {
+      cwd: copy,
+      env: { ...process.env, ...WRANGLER_ENV, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    expect(code).toBe(1)
+    expect(stderr).toMatch(new RegExp(`port ${port} .*already in use`))
+    expect(stderr).not.toMatch(/\n\s+at /)
+  } finally {
+    blocker.close()
+  }
+})

@@ -1,0 +1,367 @@
+/**
+ * The key CLI end to end: the real bin/odoo-mcp.mjs, the real wrangler, a local D1 in a temp directory. wrangler
+ * calls take 2-3 s each, so checks are grouped to keep about 20 of them in this file; everything the CLI refuses
+ * before reaching wrangler is tested without one.
+ */
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { displayPrefix, parseApiKey } from '../../src/keys/key-format'
+import { generateCredentialsKey, importCredentialsKey, openSecret, sha256Hex } from '../../src/lib/crypto'
+import { applySchema, projectRoot, queryD1, runNode, type LocalD1, type ProcessResult } from '../support/wrangler'
+
+const BIN = join(projectRoot, 'bin', 'odoo-mcp.mjs')
+const KEY_PATTERN = /omk_[0-9A-Za-z]{49}/g
+const ID_PATTERN = /^key_[0-9a-f]{16}$/
+
+let work: string
+let d1: LocalD1
+let credentialsKeyText: string
+let credentialsKey: CryptoKey
+/** A project directory without .dev.vars, for the CREDENTIALS_KEY lookup. */
+let bareProject: string
+
+/** The inherited environment without CREDENTIALS_KEY, so a developer's shell cannot change the results. */
+function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra }
+  if (!('CREDENTIALS_KEY' in extra)) delete env.CREDENTIALS_KEY
+  return env
+}
+
+function cli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; config?: string } = {}) {
+  const target = ['--config', options.config ?? d1.configPath, '--persist-to', d1.persistTo]
+  return runNode(BIN, [...args, ...target], { input: options.input, env: options.env ?? cliEnv() })
+}
+
+function json<T>(result: ProcessResult): T {
+  expect(result.stderr).toBe('')
+  expect(result.code).toBe(0)
+  return JSON.parse(result.stdout) as T
+}
+
+async function writeSecret(name: string, content: string): Promise<string> {
+  const path = join(work, name)
+  await writeFile(path, content)
+  return path
+}
+
+/** Every byte the local D1 keeps on disk, to prove what is not in it. */
+async function d1Bytes(): Promise<string> {
+  const entries = await readdir(d1.persistTo, { recursive: true, withFileTypes: true })
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name))
+  const contents = await Promise.all(files.map((file) => readFile(file, 'latin1')))
+  return contents.join('\n')
+}
+
+async function row(id: string): Promise<Record<string, unknown>> {
+  const [found] = await queryD1(d1, `SELECT * FROM api_keys WHERE id = '${id}'`)
+  expect(found).toBeDefined()
+  return found!
+}
+
+interface CreatedJson {
+  id: string
+  name: string
+  key: string
+  prefix: string
+}
+
+interface ListedJson {
+  id: string
+  name: string
+  prefix: string
+  odooLogin: string
+  status: string
+  expiresAt: string | null
+  revokedAt: string | null
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'odoo-mcp-cli-'))
+  const project = join(work, 'project')
+  bareProject = join(work, 'bare')
+  await mkdir(project)
+  await mkdir(bareProject)
+  await copyFile(join(projectRoot, 'wrangler.toml'), join(project, 'wrangler.toml'))
+  await copyFile(join(projectRoot, 'wrangler.toml'), join(bareProject, 'wrangler.toml'))
+  credentialsKeyText = generateCredentialsKey()
+  credentialsKey = await importCredentialsKey(credentialsKeyText)
+  await writeFile(join(project, '.dev.vars'), `# test\nCREDENTIALS_KEY="${credentialsKeyText}"\n`)
+  d1 = { configPath: join(project, 'wrangler.toml'), persistTo: join(work, 'state') }
+  await applySchema(d1)
+})
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true })
+})
+
+describe('keys create', () => {
+  it('prints the key once and stores only its hash, its prefix and the sealed secret', async () => {
+    const secret = `odoo-secret-${crypto.randomUUID()}`
+    const secretFile = await writeSecret('secret.txt', `${secret}\n`)
+    const policyFile = await writeSecret('policy.json', '{\n  "version": 1,\n  "models": {"sale.order": {"operations": ["read"], "fields": ["name"]}}\n}\n')
+    const result = await cli([
+      'keys', 'create', '--name', 'n8n sales sync', '--odoo-login', 'sales_agent',
+      '--odoo-secret-file', secretFile, '--policy', policyFile,
+    ])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const keys = result.stdout.match(KEY_PATTERN) ?? []
+    expect(keys).toHaveLength(1)
+    const key = keys[0]!
+    expect(parseApiKey(key)).toEqual({ ok: true, key })
+    expect(result.stdout).toMatch(/only time the key is shown/)
+    expect(result.stdout).not.toContain(secret)
+    const id = /key_[0-9a-f]{16}/.exec(result.stdout)![0]
+
+    const stored = await row(id)
+    expect(stored).toMatchObject({
+      name: 'n8n sales sync',
+      odoo_login: 'sales_agent',
+      prefix: displayPrefix(key),
+      key_hash: await sha256Hex(key),
+      policy: '{"version":1,"models":{"sale.order":{"operations":["read"],"fields":["name"]}}}',
+      expires_at: null,
+      revoked_at: null,
+    })
+    expect(Math.abs((stored.created_at as number) - Date.now())).toBeLessThan(60_000)
+    // One trailing newline is dropped, the rest is the secret; the key id is bound as associated data.
+    expect(await openSecret(credentialsKey, stored.odoo_secret as string, id)).toBe(secret)
+    await expect(openSecret(credentialsKey, stored.odoo_secret as string, 'key_0000000000000000')).rejects.toThrow()
+
+    const onDisk = await d1Bytes()
+    expect(onDisk).toContain(await sha256Hex(key))
+    expect(onDisk).not.toContain(key)
+    expect(onDisk).not.toContain(secret)
+  })
+
+  it('--json prints exactly id, name, key and prefix; the secret can come from stdin', async () => {
+    const created = json<CreatedJson>(
+      await cli(['keys', 'create', '--json', '--name', 'stdin key', '--odoo-login', 'demo', '--odoo-secret-file', '-'], {
+        input: 'odoo-apikey-demo\n',
+      }),
+    )
+    expect(Object.keys(created).sort()).toEqual(['id', 'key', 'name', 'prefix'])
+    expect(created.id).toMatch(ID_PATTERN)
+    expect(created.name).toBe('stdin key')
+    expect(parseApiKey(created.key).ok).toBe(true)
+    expect(created.prefix).toBe(displayPrefix(created.key))
+    const stored = await row(created.id)
+    expect(await openSecret(credentialsKey, stored.odoo_secret as string, created.id)).toBe('odoo-apikey-demo')
+  })
+
+  it('stores SQL in --name verbatim and harmlessly, and sets --expires-in', async () => {
+    const name = `x'); DROP TABLE api_keys; -- "; SELECT 1 /* '' \\ %`
+    const secretFile = await writeSecret('secret2.txt', 'pw')
+    const created = json<CreatedJson>(
+      await cli(['keys', 'create', '--json', '--name', name, '--odoo-login', "o'brien", '--odoo-secret-file', secretFile,
+        '--expires-in', '30d']),
+    )
+    const shown = json<ListedJson>(await cli(['keys', 'show', created.id, '--json']))
+    expect(shown.name).toBe(name)
+    expect(shown.odooLogin).toBe("o'brien")
+    expect(shown.status).toBe('active')
+    const expiresIn = Date.parse(shown.expiresAt!) - Date.now()
+    expect(expiresIn).toBeGreaterThan(29.9 * 86_400_000)
+    expect(expiresIn).toBeLessThanOrEqual(30 * 86_400_000)
+  })
+
+  it('refuses a secret on the command line: there is no option for it', async () => {
+    for (const flag of [['--odoo-secret', 'hunter2'], ['--odoo-secret=hunter2'], ['--password', 'hunter2']]) {
+      const result = await cli(['keys', 'create', '--name', 'n', '--odoo-login', 'admin', ...flag])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(/never accepted on the command line/)
+      expect(result.stderr + result.stdout).not.toContain('hunter2')
+    }
+  })
+
+  it('refuses bad values before touching D1', async () => {
+    const secretFile = await writeSecret('secret3.txt', 'pw')
+    const base = ['keys', 'create', '--odoo-login', 'admin', '--odoo-secret-file', secretFile]
+    const cases: [string[], RegExp][] = [
+      [['--name', 'n', '--expires-in', '30'], /--expires-in/],
+      [['--name', 'n', '--expires-in', '0d'], /--expires-in/],
+      [['--name', 'n', '--expires-in', '3 days'], /--expires-in/],
+      [['--name', 'n', '--expires-at', '2001-01-01'], /in the past/],
+      [['--name', 'n', '--expires-at', 'next week'], /ISO 8601/],
+      [['--name', 'n', '--expires-at', '2099-01-01', '--expires-in', '1d'], /not both/],
+      [['--name', 'a\u001b[31mb'], /control characters/],
+      [['--name', 'x'.repeat(101)], /1 to 100/],
+      [['--name', ''], /1 to 100/],
+    ]
+    for (const [args, message] of cases) {
+      const result = await cli([...base, ...args])
+      expect(result.stderr, args.join(' ')).toMatch(message)
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+    }
+  })
+
+  it('refuses an empty secret and an invalid policy file', async () => {
+    const empty = await writeSecret('empty.txt', '\n')
+    const badPolicy = await writeSecret('bad-policy.json', '{ nope')
+    const pw = await writeSecret('pw.txt', 'pw')
+    const base = ['keys', 'create', '--name', 'n', '--odoo-login', 'admin']
+    const emptySecret = await cli([...base, '--odoo-secret-file', empty])
+    expect(emptySecret.code).toBe(1)
+    expect(emptySecret.stderr).toMatch(/secret is empty/)
+    const emptyStdin = await cli([...base, '--odoo-secret-file', '-'], { input: '' })
+    expect(emptyStdin.code).toBe(1)
+    const policy = await cli([...base, '--odoo-secret-file', pw, '--policy', badPolicy])
+    expect(policy.code).toBe(1)
+    expect(policy.stderr).toMatch(/not valid JSON/)
+    const missing = await cli([...base, '--odoo-secret-file', join(work, 'does-not-exist')])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/cannot read --odoo-secret-file .*ENOENT/)
+  })
+
+  it('needs CREDENTIALS_KEY: env variable, or .dev.vars when local', async () => {
+    const pw = await writeSecret('pw2.txt', 'pw')
+    const config = join(bareProject, 'wrangler.toml')
+    const args = ['keys', 'create', '--name', 'n', '--odoo-login', 'admin', '--odoo-secret-file', pw]
+    const local = await cli(args, { config })
+    expect(local.code).toBe(1)
+    expect(local.stderr).toMatch(/CREDENTIALS_KEY not found/)
+    expect(local.stderr).toContain(join(bareProject, '.dev.vars'))
+    const remote = await runNode(BIN, [...args, '--remote', '--config', config], { env: cliEnv() })
+    expect(remote.code).toBe(1)
+    expect(remote.stderr).toMatch(/--credentials-key-file/)
+    const wrongSize = await cli(args, { config, env: cliEnv({ CREDENTIALS_KEY: 'c2hvcnQ=' }) })
+    expect(wrongSize.code).toBe(1)
+    expect(wrongSize.stderr).toMatch(/32 bytes/)
+
+    const otherKeyText = generateCredentialsKey()
+    const created = json<CreatedJson>(
+      await cli([...args, '--json'], { config, env: cliEnv({ CREDENTIALS_KEY: otherKeyText }) }),
+    )
+    const stored = await row(created.id)
+    expect(await openSecret(await importCredentialsKey(otherKeyText), stored.odoo_secret as string, created.id)).toBe('pw')
+  })
+})
+
+describe('keys list, show, revoke', () => {
+  it('lists and shows keys with their status, never secrets, then revokes', async () => {
+    const listed = json<ListedJson[]>(await cli(['keys', 'list', '--json']))
+    expect(listed.length).toBeGreaterThanOrEqual(4)
+    const first = listed.find((key) => key.name === 'n8n sales sync')!
+    expect(first).toMatchObject({ odooLogin: 'sales_agent', status: 'active', revokedAt: null })
+    for (const key of listed) expect(Object.keys(key)).not.toEqual(expect.arrayContaining(['key_hash']))
+    const listJson = JSON.stringify(listed)
+    expect(listJson).not.toMatch(/omk_[0-9A-Za-z]{49}|odoo_secret|key_hash|v1\./)
+
+    const table = await cli(['keys', 'list'])
+    expect(table.code).toBe(0)
+    expect(table.stdout).toMatch(/^ID\s+NAME\s+PREFIX\s+ODOO LOGIN\s+CREATED\s+EXPIRES\s+STATUS\s+LAST USED$/m)
+    expect(table.stdout).toContain(first.id)
+    expect(table.stdout).toContain(first.prefix)
+    expect(table.stdout).not.toMatch(KEY_PATTERN)
+
+    const shown = await cli(['keys', 'show', first.id])
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toMatch(/Name:\s+n8n sales sync/)
+    expect(shown.stdout).toMatch(/Status:\s+active/)
+    expect(shown.stdout).toContain('"sale.order"')
+
+    const revoked = await cli(['keys', 'revoke', first.id])
+    expect(revoked.code).toBe(0)
+    expect(revoked.stdout).toMatch(/Revoked key/)
+    const again = await cli(['keys', 'revoke', first.id])
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/already revoked/)
+
+    // Expire another key behind the CLI's back: the status is computed at read time.
+    const other = listed.find((key) => key.name === 'stdin key')!
+    await queryD1(d1, `UPDATE api_keys SET expires_at = ${Date.now() - 1000} WHERE id = '${other.id}'`)
+    const after = json<ListedJson[]>(await cli(['keys', 'list', '--json']))
+    const statusOf = (id: string) => after.find((key) => key.id === id)?.status
+    expect(statusOf(first.id)).toBe('revoked')
+    expect(statusOf(other.id)).toBe('expired')
+    expect(after.find((key) => key.id === first.id)?.revokedAt).toMatch(/^\d{4}-/)
+  })
+
+  it('revoke and show of an unknown id fail clearly', async () => {
+    const unknown = await cli(['keys', 'revoke', 'key_0123456789abcdef'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/no key with ID key_0123456789abcdef/)
+    const malformed = await cli(['keys', 'show', 'banana'])
+    expect(malformed.code).toBe(2)
+    expect(malformed.stderr).toMatch(/not a key ID/)
+    const pasted = await cli(['keys', 'revoke', 'omk_secretsecret'])
+    expect(pasted.code).toBe(2)
+    expect(pasted.stderr).not.toContain('omk_secretsecret')
+  })
+
+  it('points at the schema when it was never applied', async () => {
+    const result = await runNode(BIN, ['keys', 'list', '--config', d1.configPath, '--persist-to', join(work, 'empty')], {
+      env: cliEnv(),
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/no such table: api_keys/)
+    expect(result.stderr).toMatch(/schema\.sql/)
+  })
+})
+
+describe('keys policy', () => {
+  it('refuses an invalid policy with the JSON path of each problem, before touching D1', async () => {
+    const pw = await writeSecret('pw-policy.txt', 'pw')
+    const bad = await writeSecret(
+      'invalid-policy.json',
+      JSON.stringify({
+        version: 1,
+        models: { 'sale.order': { operations: ['read', 'drop'], fields: ['name', 'bad field'] } },
+        ip: { allow: ['012.0.0.1', 'fe80::1%eth0', '10.0.0.0/33'] },
+      }),
+    )
+    const result = await cli(['keys', 'create', '--name', 'p', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--policy', bad])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('is not a valid policy')
+    for (const path of [
+      '$.models["sale.order"].operations[1]',
+      '$.models["sale.order"].fields[1]',
+      '$.ip.allow[0]',
+      '$.ip.allow[1]',
+      '$.ip.allow[2]',
+    ]) {
+      expect(result.stderr).toContain(path)
+    }
+  })
+
+  it('sets and shows a policy, and refuses an invalid replacement', async () => {
+    const pw = await writeSecret('pw-policy2.txt', 'pw')
+    const { id } = json<CreatedJson>(await cli(['keys', 'create', '--name', 'policy target', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--json']))
+    expect(JSON.parse((await cli(['keys', 'policy', 'show', id])).stdout)).toBeNull()
+    const policy = { version: 1, models: { 'res.partner': { operations: ['read'], fields: ['name'] } }, ip: { deny: ['2001:db8::/32'] } }
+    const file = await writeSecret('good-policy.json', JSON.stringify(policy, null, 2))
+    const set = await cli(['keys', 'policy', 'set', id, '--policy', file])
+    expect(set.code, set.stderr).toBe(0)
+    expect(JSON.parse((await cli(['keys', 'policy', 'show', id])).stdout)).toEqual(policy)
+    const bad = await writeSecret('bad-replacement.json', JSON.stringify({ version: 1, models: { '*': { operations: [], fields: '*' } } }))
+    const refused = await cli(['keys', 'policy', 'set', id, '--policy', bad])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/\$\.models\["\*"\]\.operations: list at least one operation/)
+    // The stored policy is unchanged.
+    expect(JSON.parse((await cli(['keys', 'policy', 'show', id])).stdout)).toEqual(policy)
+    const missing = await cli(['keys', 'policy', 'set', id])
+    expect(missing.code).toBe(2)
+  })
+})
+
+describe('usage', () => {
+  it('prints help, and refuses unknown commands and options with exit code 2', async () => {
+    const help = await runNode(BIN, ['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/Usage: odoo-mcp <command>/)
+    const createHelp = await runNode(BIN, ['keys', 'create', '--help'])
+    expect(createHelp.code).toBe(0)
+    expect(createHelp.stdout).toMatch(/--odoo-secret-file FILE/)
+    for (const args of [[], ['keys'], ['keys', 'delete', 'x'], ['frobnicate'], ['keys', 'list', '--verbose']]) {
+      const result = await runNode(BIN, args)
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr, args.join(' ')).toMatch(/Usage: odoo-mcp/)
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+    }
+    const both = await runNode(BIN, ['keys', 'list', '--local', '--remote'])
+    expect(both.code).toBe(2)
+  })
+})

@@ -1,0 +1,188 @@
+/**
+ * The whole product as a user runs it: keys made with the real CLI, the real `wrangler dev`, the MCP SDK's own
+ * client over HTTP, and the simulated Odoo 18 on loopback. Also the CLI round trip: create, use, change the policy,
+ * revoke, refused.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { generateCredentialsKey } from '../../src/lib/crypto'
+import { applySchema, projectRoot, runNode, WRANGLER_ENV, wranglerBin, type LocalD1 } from '../support/wrangler'
+
+const BIN = join(projectRoot, 'bin', 'odoo-mcp.mjs')
+const SALES_POLICY = {
+  version: 1,
+  models: {
+    'sale.order': { operations: ['read'], fields: ['name', 'state', 'amount_total', 'partner_id', 'user_id'] },
+    'res.partner': { operations: ['read'], fields: ['name'] },
+  },
+}
+
+let work: string
+let d1: LocalD1
+let credentialsKey: string
+let wrangler: ChildProcess | undefined
+let wranglerOutput = ''
+let baseUrl: string
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+async function cli(args: string[]) {
+  const env = { ...process.env, CREDENTIALS_KEY: credentialsKey }
+  const result = await runNode(BIN, [...args, '--persist-to', d1.persistTo], { env })
+  expect(result.code, result.stderr).toBe(0)
+  return result.stdout
+}
+
+async function writePolicy(name: string, policy: unknown): Promise<string> {
+  const path = join(work, name)
+  await writeFile(path, JSON.stringify(policy))
+  return path
+}
+
+async function connect(key: string): Promise<Client> {
+  const client = new Client({ name: 'e2e', version: '1.0.0' })
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }),
+  )
+  return client
+}
+
+const text = (result: CallToolResult) => result.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'odoo-mcp-e2e-'))
+  credentialsKey = generateCredentialsKey()
+  d1 = { configPath: join(projectRoot, 'wrangler.toml'), persistTo: join(work, 'state') }
+  await applySchema(d1)
+  const port = await freePort()
+  baseUrl = `http://127.0.0.1:${port}`
+  const vars = {
+    ODOO_URL: inject('odooUrl'),
+    ODOO_DB: 'mcp_demo',
+    ODOO_PROTOCOL: 'auto',
+    CREDENTIALS_KEY: credentialsKey,
+    ALLOWED_ORIGINS: '',
+  }
+  wrangler = spawn(
+    process.execPath,
+    [
+      wranglerBin, 'dev', '--config', d1.configPath, '--persist-to', d1.persistTo, '--ip', '127.0.0.1', '--port', String(port),
+      '--show-interactive-dev-session=false', ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+    ],
+    { cwd: projectRoot, env: { ...process.env, ...WRANGLER_ENV, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  wrangler.stdout!.setEncoding('utf8').on('data', (chunk: string) => (wranglerOutput += chunk))
+  wrangler.stderr!.setEncoding('utf8').on('data', (chunk: string) => (wranglerOutput += chunk))
+  const deadline = Date.now() + 90_000
+  for (;;) {
+    try {
+      if ((await fetch(`${baseUrl}/healthz`)).ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || wrangler.exitCode !== null) throw new Error(`wrangler dev did not start:\n${wranglerOutput}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}, 120_000)
+
+afterAll(async () => {
+  if (wrangler && wrangler.exitCode === null) {
+    const exited = new Promise((resolve) => wrangler!.once('exit', resolve))
+    wrangler.kill('SIGTERM')
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))])
+    if (wrangler.exitCode === null) wrangler.kill('SIGKILL')
+  }
+  if (work) await rm(work, { recursive: true, force: true })
+})
+
+describe('wrangler dev + MCP SDK client + CLI', () => {
+  it('serves a sales agent exactly his Odoo rights, narrowed by his policy, until the key is revoked', async () => {
+    const secretFile = join(work, 'secret.txt')
+    await writeFile(secretFile, 'sales_agent\n')
+    const created = JSON.parse(
+      await cli([
+        'keys', 'create', '--name', 'e2e sales agent', '--odoo-login', 'sales_agent', '--odoo-secret-file', secretFile,
+        '--policy', await writePolicy('policy.json', SALES_POLICY), '--json',
+      ]),
+    ) as { id: string; key: string }
+
+    const client = await connect(created.key)
+    const { tools } = await client.listTools()
+    expect(tools.map((tool) => tool.name)).toContain('search_records')
+
+    // Odoo's record rule: only his own orders.
+    const own = await client.callTool({ name: 'search_records', arguments: { model: 'sale.order', fields: ['name', 'user_id'] } })
+    expect(own.isError, text(own as CallToolResult)).toBeFalsy()
+    const records = (own.structuredContent as { records: { id: number; user_id: unknown }[] }).records
+    expect(records.map((r) => r.id).sort()).toEqual([1, 2, 3])
+    // res.users is not in his policy: the salesman comes back as a bare id.
+    expect(records.every((r) => r.user_id === 8)).toBe(true)
+
+    // Odoo's own refusal of another salesman's order.
+    const other = await client.callTool({ name: 'read_records', arguments: { model: 'sale.order', ids: [5], fields: ['name'] } })
+    expect(other.isError).toBe(true)
+    expect(text(other as CallToolResult)).toMatch(/^Odoo AccessError: Uh-oh!/)
+
+    // The policy refuses a field Odoo would have served.
+    const hidden = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', fields: ['email'] } })
+    expect(text(hidden as CallToolResult)).toMatch(/Field 'email' of model 'res.partner' is not allowed/)
+
+    // A policy change through the CLI applies to the very next request.
+    const wider = { ...SALES_POLICY, models: { ...SALES_POLICY.models, 'res.partner': { operations: ['read'], fields: ['name', 'email'] } } }
+    await cli(['keys', 'policy', 'set', created.id, '--policy', await writePolicy('wider.json', wider)])
+    expect(JSON.parse(await cli(['keys', 'policy', 'show', created.id]))).toEqual(wider)
+    const allowed = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', fields: ['email'], limit: 2 } })
+    expect(allowed.isError, text(allowed as CallToolResult)).toBeFalsy()
+
+    // Revocation: refused from the next request on, with 401 and a Bearer challenge.
+    await cli(['keys', 'revoke', created.id])
+    const refused = await fetch(`${baseUrl}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${created.key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    })
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/)
+    await expect(client.listTools()).rejects.toThrow()
+    await client.close()
+  })
+
+  it('takes client addresses from CF-Connecting-IP and ignores X-Forwarded-For', async () => {
+    const secretFile = join(work, 'secret-admin.txt')
+    await writeFile(secretFile, 'admin')
+    const policy = { ...SALES_POLICY, ip: { allow: ['203.0.113.0/24'] } }
+    const { key } = JSON.parse(
+      await cli([
+        'keys', 'create', '--name', 'e2e ip', '--odoo-login', 'admin', '--odoo-secret-file', secretFile,
+        '--policy', await writePolicy('ip.json', policy), '--json',
+      ]),
+    ) as { key: string }
+    const ping = (headers: Record<string, string>) =>
+      fetch(`${baseUrl}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      })
+    // Locally wrangler dev fills CF-Connecting-IP from the socket (127.0.0.1), so a forged X-Forwarded-For changes nothing.
+    const spoofed = await ping({ 'x-forwarded-for': '203.0.113.5', 'x-real-ip': '203.0.113.5', 'true-client-ip': '203.0.113.5' })
+    expect(spoofed.status).toBe(403)
+    expect(await spoofed.json()).toMatchObject({ error: 'ip_not_allowed' })
+    expect((await ping({ 'cf-connecting-ip': '203.0.113.5' })).status).toBe(200)
+  })
+})
