@@ -31,17 +31,16 @@ app.get('/healthz', (c) => c.json({ status: 'ok' }))
 
 const allowedOrigins = (env: Env) => loadConfig(env).allowedOrigins
 
+// Browsers get CORS headers only for configured origins; others are refused by originGuard below.
 app.use(
   '/mcp',
-  // Browsers get CORS headers only for configured origins; others are refused by originGuard below.
-  async (c, next) =>
-    cors({
-      origin: (origin) => (allowedOrigins(c.env).has(origin.toLowerCase()) ? origin : null),
-      allowMethods: ['POST', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
-      exposeHeaders: ['Mcp-Session-Id', 'X-Request-Id', 'WWW-Authenticate'],
-      maxAge: 600,
-    })(c, next),
+  cors({
+    origin: (origin, c) => (allowedOrigins(c.env).has(origin.toLowerCase()) ? origin : null),
+    allowMethods: ['POST', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
+    exposeHeaders: ['Mcp-Session-Id', 'X-Request-Id', 'WWW-Authenticate'],
+    maxAge: 600,
+  }),
 )
 app.use('/mcp', (c, next) => originGuard(() => allowedOrigins(c.env))(c, next))
 

@@ -216,12 +216,14 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
     },
 
     filterRecords(request, records) {
-      const keep = new Set([...request.readFields, 'id'])
+      // Walk the allowed list rather than the record: cost follows what is returned, and nothing else can slip in.
+      const keep = request.readFields.includes('id') ? request.readFields : ['id', ...request.readFields]
       const idOnly = new Set(request.idOnlyFields)
       return records.map((record) => {
         const filtered: OdooRecord = {}
-        for (const [field, value] of Object.entries(record)) {
-          if (!keep.has(field)) continue
+        for (const field of keep) {
+          if (!Object.hasOwn(record, field)) continue
+          const value = record[field]
           filtered[field] = idOnly.has(field) && Array.isArray(value) ? value[0] : value
         }
         return filtered

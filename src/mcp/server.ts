@@ -3,6 +3,7 @@
  * server has are those of the key that made the request.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js'
 import { runTool, toolErrorResult, type ToolContext, type ToolDefinition } from './tool'
 import { ALL_TOOLS } from './tools'
 
@@ -14,6 +15,17 @@ const INSTRUCTIONS =
   'companies, sale.order = sales orders, product.product = products), describe_model for its field names, then ' +
   'search_records / count_records / aggregate_records with a domain filter. Ask only for the fields you need. ' +
   'Errors prefixed "Odoo" come from Odoo itself (e.g. AccessError: the user may not see that data).'
+
+/**
+ * The SDK validates elicitation answers with a JSON Schema validator and, by default, builds a new Ajv instance for
+ * every server: a few hundred microseconds of CPU per request for a feature this gateway never uses (and Ajv's code
+ * generation is not allowed in Workers anyway). Any attempt to use it fails loudly instead.
+ */
+const NO_ELICITATION_VALIDATOR: jsonSchemaValidator = {
+  getValidator() {
+    throw new Error('this server does not use elicitation, so it validates no JSON Schema')
+  },
+}
 
 export interface McpServerOptions {
   requestId: string
@@ -27,7 +39,11 @@ export interface McpServerOptions {
  * decrypt credentials or touch Odoo.
  */
 export function createMcpServer(options: McpServerOptions): McpServer {
-  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS })
+  const server = new McpServer(SERVER_INFO, {
+    capabilities: { tools: {} },
+    instructions: INSTRUCTIONS,
+    jsonSchemaValidator: NO_ELICITATION_VALIDATOR,
+  })
   let context: Promise<ToolContext> | undefined
   for (const tool of ALL_TOOLS as unknown as ToolDefinition[]) {
     server.registerTool(

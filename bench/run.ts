@@ -1,0 +1,247 @@
+/**
+ * `npm run bench`: the cost of the gateway on top of Odoo, as a user would run it (wrangler dev, local D1, the
+ * simulated Odoo on loopback with a fixed latency), plus micro-benchmarks of the hot path.
+ *
+ * Workload: one `search_records` call (res.partner, a domain, 4 fields, 20 records). The gateway serves it with two
+ * Odoo calls in parallel (search_read for the page, search_count for the total), so the direct client does exactly
+ * the same two JSON-RPC calls in parallel: both sides ask Odoo for the same work. Each concurrency level runs the
+ * direct and the gateway workload alternately in rounds, so a noisy neighbour hurts both alike.
+ *
+ * Options: --latency MS (simulated Odoo latency, default 20), --requests N (per side and concurrency, default 400),
+ * --concurrency 1,16, --out FILE (default bench-results/bench.json).
+ */
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { WRANGLER_ENV, wranglerBin, executeFile, type D1Target } from '../cli/d1'
+import { createKey } from '../cli/keys-store'
+import { generateCredentialsKey, importCredentialsKey } from '../src/lib/crypto'
+import { startOdooSimulator } from '../test/odoo-sim/server'
+import { runPolicyMicroBenchmark } from './policy.micro'
+import { round, summarize, type Summary } from './stats'
+
+const PROJECT = resolve(dirname(new URL(import.meta.url).pathname), '..')
+const DOMAIN = [['is_company', '=', true]]
+const FIELDS = ['name', 'email', 'city', 'country_id']
+const LIMIT = 20
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer()
+    server.once('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify(body),
+  })
+  const json = (await response.json()) as { error?: unknown; result?: { isError?: boolean } }
+  if (!response.ok || json.error || json.result?.isError) throw new Error(`unexpected answer ${response.status}: ${JSON.stringify(json).slice(0, 300)}`)
+  return json
+}
+
+/** Runs `total` calls of `task` with `concurrency` in flight; returns each call's latency in ms. */
+async function load(task: () => Promise<unknown>, total: number, concurrency: number): Promise<number[]> {
+  const latencies: number[] = []
+  let started = 0
+  async function worker() {
+    while (started < total) {
+      started++
+      const t0 = performance.now()
+      await task()
+      latencies.push(performance.now() - t0)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  return latencies
+}
+
+interface LevelResult {
+  concurrency: number
+  direct: Summary
+  gateway: Summary
+  ratioP50: number
+  ratioP95: number
+  ratioP99: number
+  overheadP50Ms: number
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      latency: { type: 'string', default: '20' },
+      requests: { type: 'string', default: '400' },
+      concurrency: { type: 'string', default: '1,16' },
+      out: { type: 'string', default: 'bench-results/bench.json' },
+    },
+  })
+  const latencyMs = Number(values.latency)
+  const requests = Number(values.requests)
+  const levels = values.concurrency!.split(',').map(Number)
+  const log = (text: string) => process.stdout.write(`${text}\n`)
+
+  log(`odoo-mcp-edge benchmark: simulated Odoo latency ${latencyMs} ms, ${requests} requests per side and level`)
+  const odoo = await startOdooSimulator({ version: 18, latencyMs })
+  const work = await mkdtemp(join(tmpdir(), 'odoo-mcp-bench-'))
+  const credentialsKey = generateCredentialsKey()
+  const target: D1Target = { remote: false, configPath: join(PROJECT, 'wrangler.toml'), persistTo: join(work, 'state') }
+  let wrangler: ReturnType<typeof spawn> | undefined
+  try {
+    await executeFile(target, join(PROJECT, 'schema.sql'))
+    const key = await createKey(target, await importCredentialsKey(credentialsKey), {
+      name: 'bench',
+      odooLogin: 'admin',
+      odooSecret: 'admin',
+      policy: JSON.stringify({ version: 1, models: { 'res.partner': { operations: ['read'], fields: '*' }, 'res.country': { operations: ['read'], fields: '*' } } }),
+      expiresAt: null,
+      now: Date.now(),
+    })
+
+    const port = await freePort()
+    const vars = { ODOO_URL: odoo.url, ODOO_DB: 'mcp_demo', ODOO_PROTOCOL: 'jsonrpc', CREDENTIALS_KEY: credentialsKey }
+    wrangler = spawn(
+      process.execPath,
+      [
+        wranglerBin(), 'dev', '--config', target.configPath, '--persist-to', target.persistTo!, '--ip', '127.0.0.1',
+        '--port', String(port), '--log-level', 'error', '--show-interactive-dev-session=false',
+        ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+      ],
+      { cwd: PROJECT, env: { ...process.env, ...WRANGLER_ENV }, stdio: 'ignore', detached: true },
+    )
+    const gatewayUrl = `http://127.0.0.1:${port}`
+    const deadline = Date.now() + 90_000
+    for (;;) {
+      try {
+        if ((await fetch(`${gatewayUrl}/healthz`)).ok) break
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error('wrangler dev did not start within 90 s')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+
+    let rpcId = 0
+    const executeKw = (method: string, kwargs: Record<string, unknown>) =>
+      postJson(`${odoo.url}/jsonrpc`, {
+        jsonrpc: '2.0', method: 'call', id: ++rpcId,
+        params: { service: 'object', method: 'execute_kw', args: ['mcp_demo', 2, 'admin', 'res.partner', method, [], kwargs] },
+      })
+    const direct = () =>
+      Promise.all([
+        executeKw('search_read', { domain: DOMAIN, fields: FIELDS, limit: LIMIT, offset: 0 }),
+        executeKw('search_count', { domain: DOMAIN }),
+      ])
+    const viaGateway = () =>
+      postJson(
+        `${gatewayUrl}/mcp`,
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_records', arguments: { model: 'res.partner', domain: DOMAIN, fields: FIELDS, limit: LIMIT } } },
+        { authorization: `Bearer ${key.key}`, 'mcp-protocol-version': '2025-06-18' },
+      )
+
+    // Reference points on the same runtime: a bare route (the runtime's own cost), and an authenticated MCP ping
+    // (transport guard, key lookup, MCP server, no Odoo call).
+    const bare = () => fetch(`${gatewayUrl}/healthz`).then((r) => r.text())
+    const mcpPing = () =>
+      postJson(`${gatewayUrl}/mcp`, { jsonrpc: '2.0', id: 1, method: 'ping' }, { authorization: `Bearer ${key.key}`, 'mcp-protocol-version': '2025-06-18' })
+
+    // Warm-up: isolate start, JIT, per-isolate caches (server version, uid, fields_get).
+    await load(bare, 50, 4)
+    await load(mcpPing, 50, 4)
+    await load(viaGateway, 50, 4)
+    await load(direct, 50, 4)
+
+    const references: { concurrency: number; bareRoute: Summary & { rps: number }; mcpPing: Summary & { rps: number } }[] = []
+    const results: LevelResult[] = []
+    for (const concurrency of levels) {
+      const timed = async (task: () => Promise<unknown>) => {
+        const t0 = performance.now()
+        const samples = await load(task, requests, concurrency)
+        return { ...summarize(samples), rps: round((requests / (performance.now() - t0)) * 1000, 0) }
+      }
+      references.push({ concurrency, bareRoute: await timed(bare), mcpPing: await timed(mcpPing) })
+      const directSamples: number[] = []
+      const gatewaySamples: number[] = []
+      const rounds = 4
+      for (let round = 0; round < rounds; round++) {
+        directSamples.push(...(await load(direct, Math.ceil(requests / rounds), concurrency)))
+        gatewaySamples.push(...(await load(viaGateway, Math.ceil(requests / rounds), concurrency)))
+      }
+      const d = summarize(directSamples)
+      const g = summarize(gatewaySamples)
+      results.push({
+        concurrency,
+        direct: d,
+        gateway: g,
+        ratioP50: round(g.p50 / d.p50, 3),
+        ratioP95: round(g.p95 / d.p95, 3),
+        ratioP99: round(g.p99 / d.p99, 3),
+        overheadP50Ms: round(g.p50 - d.p50),
+      })
+    }
+
+    log('')
+    log('search_records: direct JSON-RPC to the simulated Odoo (a) vs through the gateway (b), latency in ms')
+    log('conc | a p50 | a p95 | a p99 | b p50 | b p95 | b p99 | b/a p50 | b/a p95 | b/a p99 | +p50 ms')
+    for (const r of results) {
+      log(
+        [r.concurrency, r.direct.p50, r.direct.p95, r.direct.p99, r.gateway.p50, r.gateway.p95, r.gateway.p99]
+          .map((x) => String(round(x, 1)).padStart(5))
+          .join(' | ') + ` | ${String(r.ratioP50).padStart(7)} | ${String(r.ratioP95).padStart(7)} | ${String(r.ratioP99).padStart(7)} | ${r.overheadP50Ms}`,
+      )
+    }
+
+    log('')
+    log('reference points on the same runtime (no Odoo call): p50 ms and requests/s')
+    for (const r of references) {
+      log(`  concurrency ${r.concurrency}: bare route ${round(r.bareRoute.p50, 1)} ms, ${r.bareRoute.rps}/s; ` +
+        `authenticated MCP ping ${round(r.mcpPing.p50, 1)} ms, ${r.mcpPing.rps}/s`)
+    }
+
+    const policy = await runPolicyMicroBenchmark()
+    log('')
+    log(`policy check + result filter (50-record page): median ${policy.total} µs per call ` +
+      `(authorize ${policy.authorize} µs, filter ${policy.filter50Records} µs; p95 of batch means ${policy.totalP95} µs)`)
+
+    const report = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+      settings: { simulatedOdooLatencyMs: latencyMs, requestsPerSideAndLevel: requests, workload: { model: 'res.partner', domain: DOMAIN, fields: FIELDS, limit: LIMIT } },
+      searchRecords: results.map((r) => ({
+        ...r,
+        direct: Object.fromEntries(Object.entries(r.direct).map(([k, v]) => [k, round(v)])),
+        gateway: Object.fromEntries(Object.entries(r.gateway).map(([k, v]) => [k, round(v)])),
+      })),
+      references: references.map((r) => ({
+        concurrency: r.concurrency,
+        bareRoute: Object.fromEntries(Object.entries(r.bareRoute).map(([k, v]) => [k, round(v)])),
+        mcpPing: Object.fromEntries(Object.entries(r.mcpPing).map(([k, v]) => [k, round(v)])),
+      })),
+      policyMicroBenchmark: policy,
+    }
+    const out = resolve(PROJECT, values.out!)
+    await mkdir(dirname(out), { recursive: true })
+    await writeFile(out, JSON.stringify(report, null, 2) + '\n')
+    log(`\nwritten to ${out}`)
+  } finally {
+    if (wrangler?.pid) {
+      try {
+        process.kill(-wrangler.pid, 'SIGTERM')
+      } catch {
+        // already gone
+      }
+    }
+    await odoo.close()
+    await rm(work, { recursive: true, force: true })
+  }
+}
