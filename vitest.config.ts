@@ -14,7 +14,13 @@ function schemaStatements(): string[] {
 type Inject = (key: 'odooUrl' | 'odooUrlJson2') => string
 
 /** A project whose tests run inside workerd with the gateway as `main`, against one simulated Odoo. */
-function workersProject(options: { name: string; include: string[]; odoo: (inject: Inject) => Record<string, string> }) {
+function workersProject(options: {
+  name: string
+  include: string[]
+  exclude?: string[]
+  odoo: (inject: Inject) => Record<string, string>
+  bindings?: Record<string, string>
+}) {
   return {
     plugins: [
       cloudflareTest(({ inject }) => ({
@@ -29,6 +35,9 @@ function workersProject(options: { name: string; include: string[]; odoo: (injec
             // A fixed test key: 32 bytes, base64. Never used outside tests.
             CREDENTIALS_KEY: 'dGVzdC1jcmVkZW50aWFscy1rZXktMzItYnl0ZXMhISE=',
             TEST_SCHEMA: JSON.stringify(schemaStatements()),
+            // Signs the admin channel in tests (test/worker/keys/admin.test.ts).
+            ADMIN_SECRET: 'test-admin-secret-0123456789abcdef0123456789',
+            ...options.bindings,
           },
         },
       })),
@@ -36,6 +45,7 @@ function workersProject(options: { name: string; include: string[]; odoo: (injec
     test: {
       name: options.name,
       include: options.include,
+      exclude: options.exclude ?? [],
       setupFiles: ['test/worker/setup.ts'],
       // The Odoo simulators are served for real on loopback (Odoo 18 over JSON-RPC, Odoo 19 with JSON-2).
       globalSetup: ['test/support/global-setup.ts'],
@@ -50,6 +60,13 @@ export default defineConfig({
         name: 'workers',
         include: ['test/worker/**/*.test.ts'],
         odoo: (inject) => ({ ODOO_URL: inject('odooUrl'), ODOO_PROTOCOL: 'jsonrpc' }),
+      }),
+      // The global limit and the key cache time, with values small enough to reach in a test.
+      workersProject({
+        name: 'workers-limits',
+        include: ['test/worker-limits/**/*.test.ts'],
+        odoo: (inject) => ({ ODOO_URL: inject('odooUrl'), ODOO_PROTOCOL: 'jsonrpc' }),
+        bindings: { GLOBAL_RATE_LIMIT_PER_MINUTE: '120', GLOBAL_RATE_LIMIT_SHARDS: '4', KEY_CACHE_TTL_SECONDS: '1' },
       }),
       // The MCP end-to-end tests again, against a simulated Odoo 19 reached over JSON-2 (auto-detected).
       workersProject({

@@ -11,14 +11,14 @@
  * --concurrency 1,16, --out FILE (default bench-results/bench.json).
  */
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { WRANGLER_ENV, wranglerBin, executeFile, type D1Target } from '../cli/d1'
 import { createKey } from '../cli/keys-store'
-import { generateCredentialsKey, importCredentialsKey } from '../src/lib/crypto'
+import { generateCredentialsKey, importCredentialsKey, sha256Hex } from '../src/lib/crypto'
 import { startOdooSimulator } from '../test/odoo-sim/server'
 import { runPolicyMicroBenchmark } from './policy.micro'
 import { round, summarize, type Summary } from './stats'
@@ -48,6 +48,56 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
   const json = (await response.json()) as { error?: unknown; result?: { isError?: boolean } }
   if (!response.ok || json.error || json.result?.isError) throw new Error(`unexpected answer ${response.status}: ${JSON.stringify(json).slice(0, 300)}`)
   return json
+}
+
+type WranglerDev = { url: string; stop(): void }
+
+/** Starts `wrangler dev` for a config on a free loopback port and waits until /healthz or /noop answers. */
+async function startWranglerDev(configPath: string, persistTo: string, vars: Record<string, string>, probe: string): Promise<WranglerDev> {
+  const port = await freePort()
+  const child = spawn(
+    process.execPath,
+    [
+      wranglerBin(), 'dev', '--config', configPath, '--persist-to', persistTo, '--ip', '127.0.0.1',
+      '--port', String(port), '--log-level', 'error', '--show-interactive-dev-session=false',
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+    ],
+    { cwd: dirname(configPath), env: { ...process.env, ...WRANGLER_ENV }, stdio: 'ignore', detached: true },
+  )
+  const stop = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+  }
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 90_000
+  for (;;) {
+    try {
+      if ((await fetch(url + probe)).ok) return { url, stop }
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      stop()
+      throw new Error(`wrangler dev (${configPath}) did not start within 90 s`)
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+/**
+ * The bench-only Worker (bench/key-object.worker.ts) gets the gateway's wrangler.toml with only `name` and `main`
+ * changed, written next to the run's state: same D1, same Durable Object classes and settings.
+ */
+async function benchWorkerConfig(work: string): Promise<string> {
+  const toml = (await readFile(join(PROJECT, 'wrangler.toml'), 'utf8'))
+    .replace(/^name = .*$/m, 'name = "odoo-mcp-edge-bench"')
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(PROJECT, 'bench', 'key-object.worker.ts'))}`)
+  const path = join(work, 'bench-worker.toml')
+  await writeFile(path, toml)
+  return path
 }
 
 /** Runs `total` calls of `task` with `concurrency` in flight; returns each call's latency in ms. */
@@ -96,40 +146,27 @@ export async function main(argv: string[]): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'odoo-mcp-bench-'))
   const credentialsKey = generateCredentialsKey()
   const target: D1Target = { remote: false, configPath: join(PROJECT, 'wrangler.toml'), persistTo: join(work, 'state') }
-  let wrangler: ReturnType<typeof spawn> | undefined
+  let gateway: WranglerDev | undefined
+  let benchWorker: WranglerDev | undefined
   try {
     await executeFile(target, join(PROJECT, 'schema.sql'))
     const key = await createKey(target, await importCredentialsKey(credentialsKey), {
       name: 'bench',
       odooLogin: 'admin',
       odooSecret: 'admin',
-      policy: JSON.stringify({ version: 1, models: { 'res.partner': { operations: ['read'], fields: '*' }, 'res.country': { operations: ['read'], fields: '*' } } }),
+      // A rate limit far above what the bench sends: it measures the limiter's cost, not its refusals.
+      policy: JSON.stringify({
+        version: 1,
+        models: { 'res.partner': { operations: ['read'], fields: '*' }, 'res.country': { operations: ['read'], fields: '*' } },
+        rateLimit: { perMinute: 1_000_000 },
+      }),
       expiresAt: null,
       now: Date.now(),
     })
 
-    const port = await freePort()
     const vars = { ODOO_URL: odoo.url, ODOO_DB: 'mcp_demo', ODOO_PROTOCOL: 'jsonrpc', CREDENTIALS_KEY: credentialsKey }
-    wrangler = spawn(
-      process.execPath,
-      [
-        wranglerBin(), 'dev', '--config', target.configPath, '--persist-to', target.persistTo!, '--ip', '127.0.0.1',
-        '--port', String(port), '--log-level', 'error', '--show-interactive-dev-session=false',
-        ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
-      ],
-      { cwd: PROJECT, env: { ...process.env, ...WRANGLER_ENV }, stdio: 'ignore', detached: true },
-    )
-    const gatewayUrl = `http://127.0.0.1:${port}`
-    const deadline = Date.now() + 90_000
-    for (;;) {
-      try {
-        if ((await fetch(`${gatewayUrl}/healthz`)).ok) break
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > deadline) throw new Error('wrangler dev did not start within 90 s')
-      await new Promise((r) => setTimeout(r, 250))
-    }
+    gateway = await startWranglerDev(target.configPath, target.persistTo!, vars, '/healthz')
+    const gatewayUrl = gateway.url
 
     let rpcId = 0
     const executeKw = (method: string, kwargs: Record<string, unknown>) =>
@@ -208,6 +245,48 @@ export async function main(argv: string[]): Promise<void> {
         `authenticated MCP ping ${round(r.mcpPing.p50, 1)} ms, ${r.mcpPing.rps}/s`)
     }
 
+    // The key object alone: one admission per request (status, IP, key bucket, global lease), behind a bare route.
+    gateway.stop()
+    gateway = undefined
+    benchWorker = await startWranglerDev(await benchWorkerConfig(work), target.persistTo!, {}, '/noop')
+    const admitBody = JSON.stringify({ keyId: key.id, keyHash: await sha256Hex(key.key) })
+    const noop = () => fetch(`${benchWorker!.url}/noop`).then((r) => r.text())
+    const admit = async () => {
+      const response = await fetch(`${benchWorker!.url}/admit`, { method: 'POST', body: admitBody })
+      if (response.status !== 200) throw new Error(`admission refused: ${await response.text()}`)
+      await response.text()
+    }
+    await load(noop, 50, 4)
+    await load(admit, 50, 4)
+    const keyObject: { concurrency: number; noop: Summary & { rps: number }; admit: Summary & { rps: number }; roundTripP50Ms: number }[] = []
+    for (const concurrency of levels) {
+      const timed = async (task: () => Promise<unknown>) => {
+        const t0 = performance.now()
+        const samples = await load(task, requests, concurrency)
+        return { ...summarize(samples), rps: round((requests / (performance.now() - t0)) * 1000, 0) }
+      }
+      const noopResult = await timed(noop)
+      const admitResult = await timed(admit)
+      keyObject.push({ concurrency, noop: noopResult, admit: admitResult, roundTripP50Ms: round(admitResult.p50 - noopResult.p50, 2) })
+    }
+    // One object's checks per second, driven from inside the runtime (no HTTP client in the way).
+    const inside: { n: number; ms: number; admitted: number }[] = []
+    for (let run = 0; run < 3; run++) {
+      const response = await fetch(`${benchWorker.url}/admit-many?n=3000&concurrency=32`, { method: 'POST', body: admitBody })
+      inside.push((await response.json()) as { n: number; ms: number; admitted: number })
+    }
+    const checksPerSecond = inside.map((run) => round((run.admitted / run.ms) * 1000, 0)).sort((a, b) => a - b)
+    const objectChecksPerSecond = checksPerSecond[1]!
+    log('')
+    log(`one key object, driven from inside the runtime (3 runs of 3000 admissions, 32 in flight): ` +
+      `median ${objectChecksPerSecond} checks/s (runs: ${checksPerSecond.join(', ')})`)
+    log('the same admission behind a bare route, over HTTP from the bench client: p50 ms and requests/s')
+    for (const r of keyObject) {
+      log(`  concurrency ${r.concurrency}: bare route ${round(r.noop.p50, 2)} ms, ${r.noop.rps}/s; ` +
+        `with one admission ${round(r.admit.p50, 2)} ms, ${r.admit.rps}/s; ` +
+        `round trip on the request path +${r.roundTripP50Ms} ms at p50`)
+    }
+
     const policy = await runPolicyMicroBenchmark()
     log('')
     log(`policy check + result filter (50-record page): median ${policy.total} µs per call ` +
@@ -227,6 +306,13 @@ export async function main(argv: string[]): Promise<void> {
         bareRoute: Object.fromEntries(Object.entries(r.bareRoute).map(([k, v]) => [k, round(v)])),
         mcpPing: Object.fromEntries(Object.entries(r.mcpPing).map(([k, v]) => [k, round(v)])),
       })),
+      keyObjectChecksPerSecond: { median: objectChecksPerSecond, runs: checksPerSecond },
+      keyObject: keyObject.map((r) => ({
+        concurrency: r.concurrency,
+        roundTripP50Ms: r.roundTripP50Ms,
+        noop: Object.fromEntries(Object.entries(r.noop).map(([k, v]) => [k, round(v)])),
+        admit: Object.fromEntries(Object.entries(r.admit).map(([k, v]) => [k, round(v)])),
+      })),
       policyMicroBenchmark: policy,
     }
     const out = resolve(PROJECT, values.out!)
@@ -234,13 +320,8 @@ export async function main(argv: string[]): Promise<void> {
     await writeFile(out, JSON.stringify(report, null, 2) + '\n')
     log(`\nwritten to ${out}`)
   } finally {
-    if (wrangler?.pid) {
-      try {
-        process.kill(-wrangler.pid, 'SIGTERM')
-      } catch {
-        // already gone
-      }
-    }
+    gateway?.stop()
+    benchWorker?.stop()
     await odoo.close()
     await rm(work, { recursive: true, force: true })
   }

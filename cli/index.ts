@@ -14,6 +14,16 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   remote: { type: 'boolean', description: 'Use the deployed D1 database (`wrangler login` or CLOUDFLARE_API_TOKEN)' },
   'persist-to': { type: 'string', value: 'DIR', description: 'Local state directory, as given to `wrangler dev --persist-to`' },
   config: { type: 'string', short: 'c', value: 'PATH', description: 'wrangler config (default: ./wrangler.toml)' },
+  gateway: {
+    type: 'string',
+    value: 'URL',
+    description: 'Gateway to tell about key changes (default: $ODOO_MCP_GATEWAY_URL; local: http://127.0.0.1:8787)',
+  },
+  'admin-secret-file': {
+    type: 'string',
+    value: 'FILE',
+    description: "File holding the gateway's ADMIN_SECRET (default: $ODOO_MCP_ADMIN_SECRET; local: .dev.vars)",
+  },
   json: { type: 'boolean', description: 'Machine-readable output' },
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 }

@@ -26,38 +26,40 @@ export function checkLogin(login: string | undefined): string {
   return login
 }
 
-const DURATION_UNITS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 604_800_000 }
-// No 'm': it reads as minutes to some and months to others.
-const DURATION = /^(\d{1,6})([hdw])$/
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const DURATION = /^(\d{1,7})([smhd])$/
 
 /** A date (midnight UTC) or a date-time with an explicit zone: Date.parse alone accepts far too much. */
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/
 
-/** Expiry in ms since the epoch from --expires-at / --expires-in; null when neither is given. */
-export function parseExpiry(expiresAt: string | undefined, expiresIn: string | undefined, now: number): number | null {
-  if (expiresAt !== undefined && expiresIn !== undefined) {
-    throw new UsageError('give --expires-at or --expires-in, not both')
+/**
+ * A moment given as a duration from now (`<n>s|m|h|d`: 90d, 12h, 30m, 45s) or as an ISO 8601 date or date-time
+ * with a zone (2026-12-31, 2026-12-31T18:00:00Z). Every time option of the CLI goes through here.
+ * `allowNow`: a zero duration (or a time not after now) means "now" instead of an error.
+ */
+export function parseMoment(option: string, value: string, now: number, allowNow = false): number {
+  const match = DURATION.exec(value)
+  if (match) {
+    const amount = Number(match[1])
+    if (amount === 0 && !allowNow) throw new UsageError(`--${option} must be in the future (got '${value}')`)
+    return now + amount * DURATION_UNITS[match[2]!]!
   }
-  if (expiresIn !== undefined) {
-    const match = DURATION.exec(expiresIn)
-    if (!match || Number(match[1]) === 0) {
-      throw new UsageError(`--expires-in must be a positive number of hours, days or weeks, e.g. 12h, 30d, 8w (got '${expiresIn}')`)
-    }
-    return now + Number(match[1]) * DURATION_UNITS[match[2]!]!
+  if (/^\d{4}-\d{2}-\d{2}T[^Z+-]*$/.test(value)) {
+    throw new UsageError(`--${option} needs a time zone, e.g. ${value}Z for UTC`)
   }
-  if (expiresAt !== undefined) {
-    if (/^\d{4}-\d{2}-\d{2}T[^Z+-]*$/.test(expiresAt)) {
-      throw new UsageError(`--expires-at needs a time zone, e.g. ${expiresAt}Z for UTC`)
-    }
-    const time = ISO_DATE.test(expiresAt) || ISO_DATE_TIME.test(expiresAt) ? Date.parse(expiresAt) : NaN
-    if (Number.isNaN(time)) {
-      throw new UsageError(`--expires-at must be an ISO 8601 date or date-time, e.g. 2026-12-31 or 2026-12-31T18:00:00Z (got '${expiresAt}')`)
-    }
-    if (time <= now) throw new UsageError(`--expires-at is in the past: ${new Date(time).toISOString()}`)
-    return time
+  const time = ISO_DATE.test(value) || ISO_DATE_TIME.test(value) ? Date.parse(value) : NaN
+  if (Number.isNaN(time)) {
+    throw new UsageError(
+      `--${option} must be a duration such as 90d, 12h, 30m, 45s, or an ISO 8601 date or date-time such as ` +
+        `2026-12-31 or 2026-12-31T18:00:00Z (got '${value}')`,
+    )
   }
-  return null
+  if (time <= now) {
+    if (allowNow) return now
+    throw new UsageError(`--${option} is in the past: ${new Date(time).toISOString()}`)
+  }
+  return time
 }
 
 /** Removes one trailing line break: the one `echo` and editors add, not whitespace that may belong to the secret. */

@@ -1,11 +1,12 @@
 /**
- * The `api_keys` table as the CLI and `npm start` use it. Display queries name their columns, so `key_hash` and
- * `odoo_secret` never leave D1 through them.
+ * The `api_keys` and `api_key_secrets` tables as the CLI and `npm start` use them. Display queries name their
+ * columns, so secret hashes and `odoo_secret` never leave D1 through them.
  */
 import { displayPrefix, generateApiKey, generateKeyId } from '../src/keys/key-format'
 import { sealSecret, sha256Hex } from '../src/lib/crypto'
 import { executeSql, type D1Target, type Row } from './d1'
 import { CliError } from './errors'
+import { rotationStatements } from './key-sql'
 import { quote, sql } from './sql'
 
 export type KeyStatus = 'active' | 'expired' | 'revoked'
@@ -20,11 +21,12 @@ export interface KeyRecord {
   createdAt: number
   expiresAt: number | null
   revokedAt: number | null
+  rotatedAt: number | null
   lastUsedAt: number | null
 }
 
 const DISPLAY_COLUMNS =
-  'id, name, prefix, odoo_login, odoo_uid, policy, created_at, expires_at, revoked_at, last_used_at'
+  'id, name, prefix, odoo_login, odoo_uid, policy, created_at, expires_at, revoked_at, rotated_at, last_used_at'
 
 function text(row: Row, column: string): string {
   const value = row[column]
@@ -51,6 +53,7 @@ function toRecord(row: Row): KeyRecord {
     createdAt: integerOrNull(row, 'created_at') ?? 0,
     expiresAt: integerOrNull(row, 'expires_at'),
     revokedAt: integerOrNull(row, 'revoked_at'),
+    rotatedAt: integerOrNull(row, 'rotated_at'),
     lastUsedAt: integerOrNull(row, 'last_used_at'),
   }
 }
@@ -59,6 +62,13 @@ export function statusOf(record: KeyRecord, now: number): KeyStatus {
   if (record.revokedAt !== null) return 'revoked'
   if (record.expiresAt !== null && record.expiresAt <= now) return 'expired'
   return 'active'
+}
+
+/** `keys list` flags active keys that expire within this time (7 days). */
+export const EXPIRING_SOON_MS = 7 * 86_400_000
+
+export function expiresSoon(record: KeyRecord, now: number): boolean {
+  return statusOf(record, now) === 'active' && record.expiresAt !== null && record.expiresAt - now <= EXPIRING_SOON_MS
 }
 
 export interface NewKeyInput {
@@ -95,9 +105,10 @@ export async function createKey(target: D1Target, credentialsKey: CryptoKey, inp
     )
   }
   statements.push(
-    sql`INSERT INTO api_keys (id, name, prefix, key_hash, odoo_login, odoo_secret, policy, created_at, expires_at)
-        VALUES (${id}, ${input.name}, ${prefix}, ${keyHash}, ${input.odooLogin}, ${sealed}, ${input.policy},
-                ${input.now}, ${input.expiresAt})`,
+    sql`INSERT INTO api_keys (id, name, prefix, odoo_login, odoo_secret, policy, created_at, expires_at)
+        VALUES (${id}, ${input.name}, ${prefix}, ${input.odooLogin}, ${sealed}, ${input.policy}, ${input.now},
+                ${input.expiresAt})`,
+    sql`INSERT INTO api_key_secrets (key_hash, key_id, prefix, created_at) VALUES (${keyHash}, ${id}, ${prefix}, ${input.now})`,
   )
   await executeSql(target, statements.join(';\n'))
   return { id, name: input.name, key, prefix }
@@ -132,4 +143,28 @@ export async function revokeKey(target: D1Target, id: string, now: number): Prom
 export async function setPolicy(target: D1Target, id: string, policy: string): Promise<{ found: boolean }> {
   const [updated = []] = await executeSql(target, sql`UPDATE api_keys SET policy = ${policy} WHERE id = ${id} RETURNING id`)
   return { found: updated.length > 0 }
+}
+
+export interface RotatedKey {
+  id: string
+  /** The new secret: shown once, never stored. */
+  key: string
+  prefix: string
+  /** When the previous secret(s) stop working. */
+  graceEndsAt: number
+}
+
+/**
+ * Issues a new secret for an active key; the old one keeps working until `graceEndsAt`. Same key id, policy and
+ * Odoo user, so the audit trail and rate limit carry on.
+ */
+export async function rotateKey(target: D1Target, id: string, now: number, graceEndsAt: number): Promise<RotatedKey> {
+  const record = await getKey(target, id)
+  if (!record) throw new CliError(`no key with ID ${id}`)
+  const status = statusOf(record, now)
+  if (status !== 'active') throw new CliError(`key ${id} is ${status}: rotating it would not make it usable; create a new key instead`)
+  const { key } = generateApiKey()
+  const prefix = displayPrefix(key)
+  await executeSql(target, rotationStatements({ id, keyHash: await sha256Hex(key), prefix, now, graceEndsAt }).join(';\n'))
+  return { id, key, prefix, graceEndsAt }
 }

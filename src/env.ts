@@ -16,4 +16,18 @@ export interface Env {
   ALLOWED_ORIGINS: string
   /** Secret: base64 of 32 bytes; seals the Odoo credentials stored in D1. */
   CREDENTIALS_KEY: string
+  /** Secret: signs the CLI's admin calls (POST /admin/...). Unset: the admin channel is off. */
+  ADMIN_SECRET?: string
+  /** Requests per minute across all keys; "0" turns the global limit off. */
+  GLOBAL_RATE_LIMIT_PER_MINUTE: string
+  /** Global limiter objects the global budget is split across. */
+  GLOBAL_RATE_LIMIT_SHARDS: string
+  /** Per-key limit for keys whose policy has no rateLimit. */
+  DEFAULT_KEY_RATE_LIMIT_PER_MINUTE: string
+  /** Seconds a key object serves its cached key and policy before reading D1 again. */
+  KEY_CACHE_TTL_SECONDS: string
+  /** One Durable Object per API key (keys/key-object.ts). */
+  KEY_OBJECTS: DurableObjectNamespace<import('./keys/key-object').KeyObject>
+  /** The global rate limit's shards (limits/global-limiter.ts). */
+  GLOBAL_LIMITER: DurableObjectNamespace<import('./limits/global-limiter').GlobalLimiterShard>
 }

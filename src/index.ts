@@ -1,17 +1,18 @@
 /**
  * odoo-mcp-edge: the Worker. This file only wires the pieces together, in the order a request meets them
  * (docs/ARCHITECTURE.md):
- *   request id → CORS / Origin → content type → API key → client IP → body (size, JSON, no batch)
- *   → MCP (tools → guard → Odoo)
+ *   request id → CORS / Origin → content type → API key admission (key object: status, client IP, rate limits)
+ *   → body (size, JSON, no batch) → MCP (tools → guard → Odoo)
+ * and exports the Durable Object classes (one per API key, and the global rate limit's shards).
  */
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
+import { adminRoutes } from './admin/routes'
 import { ConfigError, loadConfig } from './config'
 import type { Env } from './env'
 import { bearerAuth } from './http/auth'
 import { httpError } from './http/errors'
-import { ipGuard } from './http/ip-guard'
 import { originGuard, readJsonRpcBody, requireJsonContentType } from './http/transport-guard'
 import type { GatewayEnv } from './http/types'
 import { logError } from './log'
@@ -38,18 +39,20 @@ app.use(
     origin: (origin, c) => (allowedOrigins(c.env).has(origin.toLowerCase()) ? origin : null),
     allowMethods: ['POST', 'OPTIONS'],
     allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
-    exposeHeaders: ['Mcp-Session-Id', 'X-Request-Id', 'WWW-Authenticate'],
+    exposeHeaders: ['Mcp-Session-Id', 'X-Request-Id', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
     maxAge: 600,
   }),
 )
 app.use('/mcp', (c, next) => originGuard(() => allowedOrigins(c.env))(c, next))
 
-app.post('/mcp', requireJsonContentType(), bearerAuth(), ipGuard(), ...readJsonRpcBody(), handleMcpPost)
+app.post('/mcp', requireJsonContentType(), bearerAuth(), ...readJsonRpcBody(), handleMcpPost)
 app.all('/mcp', (c) =>
   httpError(c, 405, 'method_not_allowed', `${c.req.method} is not supported: this stateless MCP endpoint takes POST only`, {
     Allow: 'POST',
   }),
 )
+
+app.route('/admin', adminRoutes)
 
 app.notFound((c) => httpError(c, 404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; the MCP endpoint is POST /mcp`))
 
@@ -61,5 +64,8 @@ app.onError((error, c) => {
   logError(error, 'request', c.get('requestId'))
   return httpError(c, 500, 'internal_error', `Internal gateway error; request id ${c.get('requestId')}`)
 })
+
+export { KeyObject } from './keys/key-object'
+export { GlobalLimiterShard } from './limits/global-limiter'
 
 export default app satisfies ExportedHandler<Env>

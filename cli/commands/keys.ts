@@ -1,11 +1,12 @@
-/** `odoo-mcp keys create|list|show|revoke`. */
+/** `odoo-mcp keys create|list|show|rotate|revoke|policy set|policy show`. */
 import { readFile } from 'node:fs/promises'
 import { print, printJson, type Command, type CommandContext } from '../command'
 import { loadCredentialsKey } from '../credentials'
 import { CliError, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime, isoOrNull } from '../format'
-import { checkLogin, checkName, parseExpiry, readSecret } from '../key-input'
-import { createKey, getKey, listKeys, revokeKey, setPolicy, statusOf, type KeyRecord } from '../keys-store'
+import { describeNotification, notifyGateway, type Notification } from '../gateway'
+import { checkLogin, checkName, parseMoment, readSecret } from '../key-input'
+import { createKey, expiresSoon, getKey, listKeys, revokeKey, rotateKey, setPolicy, statusOf, type KeyRecord } from '../keys-store'
 import { PolicyError, preparePolicy } from '../policy'
 
 const KEY_ID = /^key_[0-9a-f]{16}$/
@@ -61,12 +62,11 @@ const create: Command = {
       value: 'FILE',
       description: "File holding that user's Odoo API key or password; - reads standard input (required)",
     },
-    'expires-at': {
+    expires: {
       type: 'string',
-      value: 'DATE',
-      description: 'Expiry: 2026-12-31 (midnight UTC) or 2026-12-31T18:00:00Z (ISO 8601 with a zone)',
+      value: 'WHEN',
+      description: 'Expiry: a duration from now (90d, 12h, 30m, 45s) or an ISO 8601 date/date-time (2026-12-31, 2026-12-31T18:00:00Z)',
     },
-    'expires-in': { type: 'string', value: 'DURATION', description: 'Expiry from now: 12h, 30d, 8w' },
     policy: { type: 'string', value: 'FILE', description: 'JSON policy document; without one the key may use nothing' },
     'credentials-key-file': {
       type: 'string',
@@ -78,7 +78,8 @@ const create: Command = {
   async run(context) {
     const name = checkName(optionalString(context, 'name'))
     const odooLogin = checkLogin(optionalString(context, 'odoo-login'))
-    const expiresAt = parseExpiry(optionalString(context, 'expires-at'), optionalString(context, 'expires-in'), context.now)
+    const expires = optionalString(context, 'expires')
+    const expiresAt = expires === undefined ? null : parseMoment('expires', expires, context.now)
     const secretFile = optionalString(context, 'odoo-secret-file')
     if (secretFile === undefined) {
       throw new UsageError('--odoo-secret-file is required: a file holding the Odoo API key or password, or - for standard input')
@@ -127,18 +128,42 @@ function recordJson(record: KeyRecord, now: number) {
     prefix: record.prefix,
     odooLogin: record.odooLogin,
     status: statusOf(record, now),
+    expiringSoon: expiresSoon(record, now),
     createdAt: isoOrNull(record.createdAt),
     expiresAt: isoOrNull(record.expiresAt),
     revokedAt: isoOrNull(record.revokedAt),
+    rotatedAt: isoOrNull(record.rotatedAt),
     lastUsedAt: isoOrNull(record.lastUsedAt),
   }
 }
+
+/** The STATUS column: "active", "expired", "revoked", or "active, EXPIRES IN 3d" within a week of expiry. */
+function statusText(record: KeyRecord, now: number): string {
+  if (!expiresSoon(record, now)) return statusOf(record, now)
+  const left = record.expiresAt! - now
+  const inWords =
+    left >= 86_400_000 ? `${Math.floor(left / 86_400_000)}d` : left >= 3_600_000 ? `${Math.floor(left / 3_600_000)}h` : `${Math.max(1, Math.floor(left / 60_000))}m`
+  return `active, EXPIRES IN ${inWords}`
+}
+
+/** Tells the gateway about a change and reports when it applies (stderr for humans, a field for --json). */
+async function applyNow(context: CommandContext, id: string): Promise<Notification> {
+  const notification = await notifyGateway(context, id)
+  if (!context.json) context.io.stderr.write(describeNotification(notification) + '\n')
+  return notification
+}
+
+const GATEWAY_NOTE =
+  'The change is written to D1, then the gateway is told to apply it at once (--gateway, ODOO_MCP_GATEWAY_URL; ' +
+  'local default http://127.0.0.1:8787). If it cannot be reached, the change applies within KEY_CACHE_TTL_SECONDS.'
 
 const list: Command = {
   name: 'keys list',
   summary: 'List keys (never secrets)',
   synopsis: '[--json]',
-  description: 'Lists the keys with their status (active, expired, revoked). Keys and Odoo secrets are never shown.',
+  description:
+    'Lists the keys with their status (active, expired, revoked); keys expiring within 7 days are flagged. ' +
+    'Keys and Odoo secrets are never shown. LAST USED is copied from the gateway at most once a minute.',
   options: {},
   arity: 0,
   async run(context) {
@@ -158,7 +183,7 @@ const list: Command = {
       record.odooLogin,
       formatTime(record.createdAt),
       formatTime(record.expiresAt, 'never'),
-      statusOf(record, context.now),
+      statusText(record, context.now),
       formatTime(record.lastUsedAt, 'never'),
     ])
     print(context, formatTable(['ID', 'NAME', 'PREFIX', 'ODOO LOGIN', 'CREATED', 'EXPIRES', 'STATUS', 'LAST USED'], rows))
@@ -198,10 +223,11 @@ const show: Command = {
       ['Prefix', record.prefix],
       ['Odoo login', record.odooLogin],
       ['Odoo uid', record.odooUid === null ? '- (resolved at first use)' : String(record.odooUid)],
-      ['Status', statusOf(record, context.now)],
+      ['Status', statusText(record, context.now)],
       ['Created', formatTime(record.createdAt)],
       ['Expires', formatTime(record.expiresAt, 'never')],
       ['Revoked', formatTime(record.revokedAt)],
+      ['Rotated', formatTime(record.rotatedAt, 'never')],
       ['Last used', formatTime(record.lastUsedAt, 'never')],
       ['Policy', policyText],
     ]
@@ -214,7 +240,7 @@ const revoke: Command = {
   name: 'keys revoke',
   summary: 'Revoke a key',
   synopsis: 'ID',
-  description: 'Revokes a key for good: requests made with it are refused. Revoking a revoked key changes nothing.',
+  description: `Revokes a key for good: requests made with it are refused. Revoking a revoked key changes nothing.\n${GATEWAY_NOTE}`,
   options: {},
   arity: 1,
   async run(context) {
@@ -222,8 +248,9 @@ const revoke: Command = {
     const result = await revokeKey(context.target, id, context.now)
     if (!result.found) throw new CliError(`no key with ID ${id}`)
     const { record, alreadyRevoked } = result
+    const notification = await applyNow(context, id)
     if (context.json) {
-      printJson(context, { id: record.id, revokedAt: isoOrNull(record.revokedAt), alreadyRevoked })
+      printJson(context, { id: record.id, revokedAt: isoOrNull(record.revokedAt), alreadyRevoked, appliedNow: notification.appliedNow })
     } else if (alreadyRevoked) {
       print(context, `Key ${record.id} (${record.name}) was already revoked on ${formatTime(record.revokedAt)}.`)
     } else {
@@ -239,7 +266,8 @@ const policySet: Command = {
   synopsis: 'ID --policy FILE',
   description: [
     "Validates the policy in FILE (the same schema the gateway enforces; every problem is listed with its JSON path)",
-    'and stores it on the key. The gateway applies it from the next request on. See README.md, "Key policies".',
+    'and stores it on the key. See README.md, "Key policies".',
+    GATEWAY_NOTE,
   ].join('\n'),
   options: {
     policy: { type: 'string', value: 'FILE', description: 'JSON policy document (required)' },
@@ -252,7 +280,8 @@ const policySet: Command = {
     const policy = await readPolicy(file)
     const { found } = await setPolicy(context.target, id, policy!)
     if (!found) throw new CliError(`no key with ID ${id}`)
-    if (context.json) printJson(context, { id, policy: JSON.parse(policy!) })
+    const notification = await applyNow(context, id)
+    if (context.json) printJson(context, { id, policy: JSON.parse(policy!), appliedNow: notification.appliedNow })
     else print(context, `Policy of key ${id} replaced.`)
     return EXIT_OK
   },
@@ -274,4 +303,56 @@ const policyShow: Command = {
   },
 }
 
-export const keyCommands: Command[] = [create, list, show, revoke, policySet, policyShow]
+const DEFAULT_GRACE = '24h'
+
+const rotate: Command = {
+  name: 'keys rotate',
+  summary: 'Issue a new secret for a key; the old one works until the grace period ends',
+  synopsis: 'ID [--grace 24h] [--json]',
+  description: [
+    'Issues a new secret for the same key: same ID, policy, Odoo user, rate limit and audit identity. The new key is',
+    'printed once. The previous secret keeps working until the grace period ends (default 24h; 0s ends it now), so',
+    'clients can switch without a failed request.',
+    GATEWAY_NOTE,
+  ].join('\n'),
+  options: {
+    grace: {
+      type: 'string',
+      value: 'WHEN',
+      description: `How long the old secret keeps working: 24h, 30m, 0s, or an ISO 8601 date/date-time (default ${DEFAULT_GRACE})`,
+    },
+  },
+  arity: 1,
+  async run(context) {
+    const id = keyIdArgument(context)
+    const graceEndsAt = parseMoment('grace', optionalString(context, 'grace') ?? DEFAULT_GRACE, context.now, true)
+    const rotated = await rotateKey(context.target, id, context.now, graceEndsAt)
+    const notification = await applyNow(context, id)
+    if (context.json) {
+      printJson(context, {
+        id: rotated.id,
+        key: rotated.key,
+        prefix: rotated.prefix,
+        graceEndsAt: new Date(rotated.graceEndsAt).toISOString(),
+        appliedNow: notification.appliedNow,
+      })
+      return EXIT_OK
+    }
+    print(
+      context,
+      [
+        `Rotated key ${id}. Its new secret:`,
+        '',
+        `    ${rotated.key}`,
+        '',
+        'This is the only time it is shown: store it now.',
+        rotated.graceEndsAt <= context.now
+          ? 'The previous secret no longer works.'
+          : `The previous secret keeps working until ${formatTime(rotated.graceEndsAt)}.`,
+      ].join('\n'),
+    )
+    return EXIT_OK
+  },
+}
+
+export const keyCommands: Command[] = [create, list, show, rotate, revoke, policySet, policyShow]

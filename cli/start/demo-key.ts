@@ -40,7 +40,8 @@ async function reusableId(target: D1Target, credentialsKey: CryptoKey, key: stri
   const [rows = []] = await executeSql(
     target,
     `UPDATE api_keys SET policy = ${quote(policy)}, odoo_uid = NULL
-      WHERE key_hash = ${quote(await sha256Hex(key))} AND name = ${quote(DEMO_KEY_NAME)} AND revoked_at IS NULL
+      WHERE id = (SELECT key_id FROM api_key_secrets WHERE key_hash = ${quote(await sha256Hex(key))} AND retires_at IS NULL)
+        AND name = ${quote(DEMO_KEY_NAME)} AND revoked_at IS NULL
         AND (expires_at IS NULL OR expires_at > ${quote(now)})
       RETURNING id, odoo_secret`,
   )

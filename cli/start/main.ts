@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { importCredentialsKey } from '../../src/lib/crypto'
 import { startOdooSimulator } from '../../test/odoo-sim/server'
-import { executeFile, type D1Target } from '../d1'
+import { executeFile, executeSql, type D1Target } from '../d1'
 import { CliError, EXIT_USAGE } from '../errors'
 import { formatBanner } from './banner'
 import { provisionDemoKey, DEMO_LOGIN } from './demo-key'
@@ -109,7 +109,7 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
 
   const devVars = await ensureDevVars(projectDir)
   if (devVars.change === 'created') say(`Created ${devVars.path} with a new CREDENTIALS_KEY (keep it out of git).`)
-  if (devVars.change === 'added CREDENTIALS_KEY') say(`Added a new CREDENTIALS_KEY to ${devVars.path}.`)
+  if (devVars.change?.startsWith('added ')) say(`${devVars.change.replace('added', 'Added')} to ${devVars.path}.`)
   let credentialsKey: CryptoKey
   try {
     credentialsKey = await importCredentialsKey(devVars.values.CREDENTIALS_KEY)
@@ -120,6 +120,7 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
   const target: D1Target = { remote: false, configPath, ...(persistTo ? { persistTo } : {}) }
   say('Applying schema.sql to the local D1 database...')
   await executeFile(target, join(projectDir, 'schema.sql'))
+  await checkSchemaIsCurrent(target, persistTo ?? join(projectDir, '.wrangler', 'state'))
 
   const fromToml = tomlVars(configPath)
   const configured = (name: string) => Boolean(env[name] || devVars.values[name] || fromToml[name])
@@ -175,4 +176,19 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
   for (const signal of signals) process.off(signal, onSignal)
   if (simulator) await Promise.race([simulator.close(), new Promise((resolve) => setTimeout(resolve, 2000))])
   return code
+}
+
+/**
+ * schema.sql only creates what is missing, so a local database made by an older version keeps its old tables.
+ * Say so plainly instead of failing later with a SQL error.
+ */
+async function checkSchemaIsCurrent(target: D1Target, stateDir: string): Promise<void> {
+  const [columns = []] = await executeSql(target, "SELECT name FROM pragma_table_info('api_keys')")
+  const names = new Set(columns.map((row) => row.name))
+  if (!names.has('rotated_at') || names.has('key_hash')) {
+    throw new CliError(
+      `the local D1 database in ${stateDir} was created by an older version of odoo-mcp-edge. ` +
+        `It holds only local test data: delete ${join(stateDir, 'v3', 'd1')} and run npm start again.`,
+    )
+  }
 }

@@ -1,15 +1,22 @@
 /**
- * Bearer authentication with the gateway's own API keys.
+ * Bearer authentication and admission: every POST /mcp passes here before its body is read.
  *
- * Order of checks: header shape → key format and checksum (no I/O: a typo or a random string never reaches D1) →
- * SHA-256 → one indexed D1 lookup → status. Unknown, revoked and expired keys take the same path (lookup, then a
- * comparison of timestamps) and get the same answer, so neither the body nor the timing tells them apart. A
- * malformed key is answered sooner, but that only tells the caller what the public format already does.
+ *   header shape → key format and checksum (no I/O: a typo or a random string never reaches D1 or an object)
+ *   → SHA-256 → key id (keys/key-directory.ts: per-isolate map, D1 on a miss)
+ *   → the key's Durable Object decides (keys/key-object.ts): secret, revoked/expired/rotated, client IP, key and
+ *     global rate limits.
+ *
+ * Every refusal of a presented key is a 401 of the same shape (`invalid_token`, RFC 6750 challenge) whose message
+ * says what to do. If the key object cannot answer, the request is refused (503), never let through.
  */
-import type { MiddlewareHandler } from 'hono'
-import { findKeyByHash, keyStatus, touchLastUsed } from '../keys/key-store'
+import type { Context, MiddlewareHandler } from 'hono'
+import type { Admission, RefusalReason } from '../keys/admission'
+import { keyIdForHash } from '../keys/key-directory'
 import { API_KEY_PREFIX, parseApiKey } from '../keys/key-format'
 import { sha256Hex } from '../lib/crypto'
+import { loadLimitsConfig } from '../limits/config'
+import { rateLimitHeaders, retryAfterSeconds } from '../limits/headers'
+import { logError } from '../log'
 import { httpError } from './errors'
 import type { GatewayEnv } from './types'
 
@@ -21,7 +28,73 @@ function challenge(error?: string): Record<string, string> {
 /** Something that looks like one of our keys, anywhere in the URL. */
 const KEY_IN_URL = new RegExp(`${API_KEY_PREFIX}[0-9A-Za-z]{16,}`)
 
-const INVALID_KEY_MESSAGE = 'The API key is not valid: it is unknown, revoked or expired'
+/** How long the Worker waits for the key object before refusing with 503. */
+const ADMIT_TIMEOUT_MS = 10_000
+
+/** The client address: `CF-Connecting-IP` only (set by Cloudflare's edge; X-Forwarded-For and friends are ignored). */
+export function clientAddress(request: Request): string | undefined {
+  return request.headers.get('cf-connecting-ip') ?? undefined
+}
+
+const day = (ms: number) => new Date(ms).toISOString()
+
+function refusalMessage(reason: RefusalReason, at: number | undefined): string {
+  switch (reason) {
+    case 'revoked':
+      return `This API key was revoked (${day(at!)}). Ask the gateway administrator for a new key.`
+    case 'expired':
+      return `This API key expired at ${day(at!)}. Ask the gateway administrator for a new key.`
+    case 'rotated':
+      return `This API key was rotated: its previous secret stopped working at ${day(at!)}. Use the new key.`
+    case 'unknown':
+      return 'The API key is not valid: no such key'
+  }
+}
+
+function unauthorized(c: Context<GatewayEnv>, message: string): Response {
+  return httpError(c, 401, 'invalid_token', message, challenge('invalid_token'))
+}
+
+function unavailable(c: Context<GatewayEnv>, why: string): Response {
+  return httpError(c, 503, 'key_service_unavailable', `The gateway cannot check this API key right now (${why}); retry shortly`, {
+    'Retry-After': '1',
+  })
+}
+
+/** A JSON-RPC error id for the 429 body: the request's own id when the body is small and readable, else null. */
+async function requestIdOf(request: Request): Promise<string | number | null> {
+  const length = Number(request.headers.get('content-length') ?? 'NaN')
+  if (!(length > 0 && length <= 64 * 1024)) return null
+  try {
+    const message = JSON.parse(await request.clone().text()) as { id?: unknown }
+    return typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null
+  } catch {
+    return null
+  }
+}
+
+async function rateLimited(c: Context<GatewayEnv>, admission: Extract<Admission, { kind: 'rate_limited' }>): Promise<Response> {
+  const seconds = retryAfterSeconds(admission.retryAfterMs)
+  const global = admission.scope === 'global' ? loadLimitsConfig(c.env).global : null
+  const headers =
+    admission.scope === 'global' && global
+      ? rateLimitHeaders('global', global, 0, admission.retryAfterMs)
+      : rateLimitHeaders('key', admission.rate.spec, 0, admission.retryAfterMs)
+  const message =
+    admission.scope === 'key'
+      ? `Rate limit exceeded for this API key (${admission.rate.spec.perMinute} requests per minute, bursts of ` +
+        `${admission.rate.spec.burst}). Retry after ${seconds} s.`
+      : `The gateway is at its overall request limit. Retry after ${seconds} s.`
+  return c.json(
+    {
+      jsonrpc: '2.0',
+      id: await requestIdOf(c.req.raw),
+      error: { code: -32029, message, data: { retry_after_seconds: seconds, scope: admission.scope, request_id: c.get('requestId') } },
+    },
+    429,
+    { 'Retry-After': String(seconds), ...headers },
+  )
+}
 
 export function bearerAuth(): MiddlewareHandler<GatewayEnv> {
   return async function bearerAuth(c, next) {
@@ -34,26 +107,57 @@ export function bearerAuth(): MiddlewareHandler<GatewayEnv> {
       return httpError(c, 401, 'missing_token', 'Send the API key as "Authorization: Bearer omk_..."', challenge())
     }
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header)
-    if (!match) {
-      return httpError(c, 401, 'invalid_token', 'The Authorization header must be "Bearer <API key>"', challenge('invalid_token'))
-    }
+    if (!match) return unauthorized(c, 'The Authorization header must be "Bearer <API key>"')
     const parsed = parseApiKey(match[1]!)
-    if (!parsed.ok) {
-      return httpError(
-        c,
-        401,
-        'invalid_token',
-        'The API key is malformed (wrong format or checksum): check it was copied completely',
-        challenge('invalid_token'),
-      )
+    if (!parsed.ok) return unauthorized(c, 'The API key is malformed (wrong format or checksum): check it was copied completely')
+
+    const keyHash = await sha256Hex(parsed.key)
+    let admission: Admission
+    try {
+      const keyId = await keyIdForHash(c.env.DB, keyHash)
+      if (keyId === null) return unauthorized(c, refusalMessage('unknown', undefined))
+      const stub = c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId))
+      // The RPC stub's inferred type mangles unions; the object returns exactly an Admission.
+      const admitted = stub.admit({ keyId, keyHash, clientAddress: clientAddress(c.req.raw) }) as unknown as Promise<Admission>
+      admission = await withTimeout(admitted, ADMIT_TIMEOUT_MS)
+    } catch (error) {
+      logError(error, 'admission', c.get('requestId'))
+      return unavailable(c, error instanceof AdmitTimeout ? 'the key service timed out' : 'the key service is unreachable or overloaded')
     }
-    const key = await findKeyByHash(c.env.DB, await sha256Hex(parsed.key))
-    const now = Date.now()
-    if (!key || keyStatus(key, now) !== 'active') {
-      return httpError(c, 401, 'invalid_token', INVALID_KEY_MESSAGE, challenge('invalid_token'))
+
+    switch (admission.kind) {
+      case 'refused':
+        return unauthorized(c, refusalMessage(admission.reason, admission.at))
+      case 'unavailable':
+        return unavailable(c, 'the key store is unreachable')
+      case 'policy_invalid':
+        return httpError(c, 403, 'policy_invalid', "This API key's stored policy is invalid; an administrator must set it again")
+      case 'ip_not_allowed':
+        // The allowed ranges are not listed: they would tell an attacker where to come from.
+        return httpError(
+          c,
+          403,
+          'ip_not_allowed',
+          admission.unknownAddress
+            ? 'The client address could not be determined, and this API key is restricted to certain addresses'
+            : 'This client address is not allowed to use this API key',
+        )
+      case 'rate_limited':
+        return rateLimited(c, admission)
+      case 'admitted': {
+        c.set('apiKey', admission.key)
+        const { spec, remaining, resetMs } = admission.rate
+        for (const [name, value] of Object.entries(rateLimitHeaders('key', spec, remaining, resetMs))) c.header(name, value)
+        return next()
+      }
     }
-    c.set('apiKey', key)
-    c.executionCtx.waitUntil(touchLastUsed(c.env.DB, key, now).catch((error) => console.error('last_used_at update failed', error)))
-    return next()
   }
+}
+
+class AdmitTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AdmitTimeout()), ms)))
+  return Promise.race([promise, timeout]).finally(() => timer !== undefined && clearTimeout(timer))
 }

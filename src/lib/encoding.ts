@@ -44,6 +44,14 @@ export function bytesToHex(bytes: Uint8Array): string {
   return out
 }
 
+/** Lowercase or uppercase hex to bytes. @throws Error on odd length or a non-hex character. */
+export function hexToBytes(hex: string): Uint8Array<ArrayBuffer> {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new Error('not a hex string')
+  const bytes = new Uint8Array(hex.length / 2)
+  for (let index = 0; index < bytes.length; index++) bytes[index] = parseInt(hex.slice(index * 2, index * 2 + 2), 16)
+  return bytes
+}
+
 const CRC32_TABLE = (() => {
   const table = new Uint32Array(256)
   for (let n = 0; n < 256; n++) {

@@ -9,7 +9,8 @@
  *     "sale.order":  { "operations": ["read"], "fields": ["name", "date_order", "amount_total", "state"] },
  *     "res.partner": { "operations": ["read", "create", "write"], "fields": "*" }
  *   },
- *   "ip": { "allow": ["203.0.113.0/24", "2001:db8::/32"], "deny": ["203.0.113.7"] }
+ *   "ip": { "allow": ["203.0.113.0/24", "2001:db8::/32"], "deny": ["203.0.113.7"] },
+ *   "rateLimit": { "perMinute": 60, "burst": 60 }
  * }
  * ```
  */
@@ -24,6 +25,8 @@ const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 const MAX_MODELS = 500
 const MAX_FIELDS = 1000
 const MAX_IP_RULES = 200
+/** 1 000 000 requests a minute is beyond what any single key object can serve: a typo, not a wish. */
+const MAX_RATE_PER_MINUTE = 1_000_000
 
 const ipRule = z.string().transform((text, ctx): CompiledRange => {
   const parsed = parseRange(text)
@@ -58,6 +61,16 @@ const modelPolicy = z
   })
   .strict()
 
+const rateCount = (what: string) =>
+  z.number({ error: `${what} must be a whole number` }).int(`${what} must be a whole number`)
+    .min(1, `${what} must be at least 1`).max(MAX_RATE_PER_MINUTE, `${what} must be at most ${MAX_RATE_PER_MINUTE}`)
+
+/** Per-key rate limit: `perMinute` sustained, `burst` at once (the bucket size; default: perMinute). */
+const rateLimit = z
+  .object({ perMinute: rateCount('perMinute'), burst: rateCount('burst').optional() })
+  .strict()
+  .transform(({ perMinute, burst }) => ({ perMinute, burst: burst ?? perMinute }))
+
 export const policySchema = z
   .object({
     version: z.literal(1, { error: 'version must be 1' }),
@@ -71,6 +84,7 @@ export const policySchema = z
       })
       .strict()
       .default({ allow: [], deny: [] }),
+    rateLimit: rateLimit.optional(),
   })
   .strict()
 
@@ -80,6 +94,8 @@ export interface Policy {
   version: 1
   models: Record<string, ModelPolicy>
   ip: CompiledIpRules
+  /** Absent: the deployment's DEFAULT_KEY_RATE_LIMIT_PER_MINUTE applies. */
+  rateLimit?: { perMinute: number; burst: number }
 }
 
 export type PolicyParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }

@@ -4,6 +4,7 @@
  * before reaching wrangler is tested without one.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -38,6 +39,16 @@ function json<T>(result: ProcessResult): T {
   expect(result.stderr).toBe('')
   expect(result.code).toBe(0)
   return JSON.parse(result.stdout) as T
+}
+
+/** A loopback port that was free a moment ago. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 async function writeSecret(name: string, content: string): Promise<string> {
@@ -120,12 +131,14 @@ describe('keys create', () => {
       name: 'n8n sales sync',
       odoo_login: 'sales_agent',
       prefix: displayPrefix(key),
-      key_hash: await sha256Hex(key),
       policy: '{"version":1,"models":{"sale.order":{"operations":["read"],"fields":["name"]}}}',
       expires_at: null,
       revoked_at: null,
     })
     expect(Math.abs((stored.created_at as number) - Date.now())).toBeLessThan(60_000)
+    expect(await queryD1(d1, `SELECT key_hash, prefix, retires_at FROM api_key_secrets WHERE key_id = '${id}'`)).toEqual([
+      { key_hash: await sha256Hex(key), prefix: displayPrefix(key), retires_at: null },
+    ])
     // One trailing newline is dropped, the rest is the secret; the key id is bound as associated data.
     expect(await openSecret(credentialsKey, stored.odoo_secret as string, id)).toBe(secret)
     await expect(openSecret(credentialsKey, stored.odoo_secret as string, 'key_0000000000000000')).rejects.toThrow()
@@ -151,12 +164,12 @@ describe('keys create', () => {
     expect(await openSecret(credentialsKey, stored.odoo_secret as string, created.id)).toBe('odoo-apikey-demo')
   })
 
-  it('stores SQL in --name verbatim and harmlessly, and sets --expires-in', async () => {
+  it('stores SQL in --name verbatim and harmlessly, and sets --expires as a duration', async () => {
     const name = `x'); DROP TABLE api_keys; -- "; SELECT 1 /* '' \\ %`
     const secretFile = await writeSecret('secret2.txt', 'pw')
     const created = json<CreatedJson>(
       await cli(['keys', 'create', '--json', '--name', name, '--odoo-login', "o'brien", '--odoo-secret-file', secretFile,
-        '--expires-in', '30d']),
+        '--expires', '30d']),
     )
     const shown = json<ListedJson>(await cli(['keys', 'show', created.id, '--json']))
     expect(shown.name).toBe(name)
@@ -180,12 +193,13 @@ describe('keys create', () => {
     const secretFile = await writeSecret('secret3.txt', 'pw')
     const base = ['keys', 'create', '--odoo-login', 'admin', '--odoo-secret-file', secretFile]
     const cases: [string[], RegExp][] = [
-      [['--name', 'n', '--expires-in', '30'], /--expires-in/],
-      [['--name', 'n', '--expires-in', '0d'], /--expires-in/],
-      [['--name', 'n', '--expires-in', '3 days'], /--expires-in/],
-      [['--name', 'n', '--expires-at', '2001-01-01'], /in the past/],
-      [['--name', 'n', '--expires-at', 'next week'], /ISO 8601/],
-      [['--name', 'n', '--expires-at', '2099-01-01', '--expires-in', '1d'], /not both/],
+      [['--name', 'n', '--expires', '30'], /--expires must be a duration such as 90d/],
+      [['--name', 'n', '--expires', '0d'], /--expires must be in the future/],
+      [['--name', 'n', '--expires', '3 days'], /--expires must be a duration/],
+      [['--name', 'n', '--expires', '8w'], /--expires must be a duration/],
+      [['--name', 'n', '--expires', '2001-01-01'], /in the past/],
+      [['--name', 'n', '--expires', 'next week'], /ISO 8601/],
+      [['--name', 'n', '--expires', '2099-01-01T10:00'], /needs a time zone/],
       [['--name', 'a\u001b[31mb'], /control characters/],
       [['--name', 'x'.repeat(101)], /1 to 100/],
       [['--name', ''], /1 to 100/],
@@ -344,6 +358,114 @@ describe('keys policy', () => {
     expect(JSON.parse((await cli(['keys', 'policy', 'show', id])).stdout)).toEqual(policy)
     const missing = await cli(['keys', 'policy', 'set', id])
     expect(missing.code).toBe(2)
+  })
+})
+
+describe('keys rotate, expiry flags, telling the gateway', () => {
+  interface RotatedJson {
+    id: string
+    key: string
+    prefix: string
+    graceEndsAt: string
+    appliedNow: boolean
+  }
+
+  it('rotates: a new secret for the same id, the old one retiring when the grace period ends', async () => {
+    const pw = await writeSecret('pw-rotate.txt', 'pw')
+    const created = json<CreatedJson>(
+      await cli(['keys', 'create', '--json', '--name', 'rotating', '--odoo-login', 'admin', '--odoo-secret-file', pw]),
+    )
+    const before = Date.now()
+    const rotated = json<RotatedJson>(await cli(['keys', 'rotate', created.id, '--grace', '2h', '--json']))
+    expect(Object.keys(rotated).sort()).toEqual(['appliedNow', 'graceEndsAt', 'id', 'key', 'prefix'])
+    expect(rotated.id).toBe(created.id)
+    expect(rotated.key).not.toBe(created.key)
+    expect(parseApiKey(rotated.key).ok).toBe(true)
+    expect(rotated.prefix).toBe(displayPrefix(rotated.key))
+    // No ADMIN_SECRET in this project's .dev.vars: the change waits for the key cache.
+    expect(rotated.appliedNow).toBe(false)
+    const graceEndsAt = Date.parse(rotated.graceEndsAt)
+    expect(graceEndsAt - before).toBeGreaterThan(2 * 3_600_000 - 60_000)
+    expect(graceEndsAt - before).toBeLessThanOrEqual(2 * 3_600_000 + 60_000)
+
+    const secrets = await queryD1(d1, `SELECT key_hash, retires_at FROM api_key_secrets WHERE key_id = '${created.id}' ORDER BY created_at, retires_at`)
+    expect(secrets).toHaveLength(2)
+    const byHash = Object.fromEntries(secrets.map((secret) => [secret.key_hash, secret.retires_at]))
+    expect(byHash[await sha256Hex(created.key)]).toBe(graceEndsAt)
+    expect(byHash[await sha256Hex(rotated.key)]).toBeNull()
+    const stored = await row(created.id)
+    expect(stored.prefix).toBe(rotated.prefix)
+    expect(typeof stored.rotated_at).toBe('number')
+
+    // A second rotation with no grace ends every older secret now; the earlier grace is never extended.
+    const second = json<RotatedJson>(await cli(['keys', 'rotate', created.id, '--grace', '0s', '--json']))
+    const after = await queryD1(d1, `SELECT key_hash, retires_at FROM api_key_secrets WHERE key_id = '${created.id}'`)
+    expect(after).toHaveLength(3)
+    const newest = await sha256Hex(second.key)
+    for (const secret of after) {
+      if (secret.key_hash === newest) expect(secret.retires_at).toBeNull()
+      else expect(secret.retires_at as number).toBeLessThanOrEqual(Date.now())
+    }
+
+    const text = await cli(['keys', 'rotate', created.id, '--grace', '2099-01-01'])
+    expect(text.code).toBe(0)
+    expect(text.stdout.match(KEY_PATTERN)).toHaveLength(1)
+    expect(text.stdout).toMatch(/previous secret keeps working until 2099-01-01/)
+    expect(text.stderr).toMatch(/Could not tell the gateway .*no ADMIN_SECRET in \.dev\.vars.*within the key cache time/)
+  })
+
+  it('refuses to rotate a revoked or unknown key, and bad --grace values', async () => {
+    const pw = await writeSecret('pw-rotate2.txt', 'pw')
+    const created = json<CreatedJson>(
+      await cli(['keys', 'create', '--json', '--name', 'to revoke', '--odoo-login', 'admin', '--odoo-secret-file', pw]),
+    )
+    expect((await cli(['keys', 'revoke', created.id])).code).toBe(0)
+    const refused = await cli(['keys', 'rotate', created.id])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/is revoked: rotating it would not make it usable/)
+    const unknown = await cli(['keys', 'rotate', 'key_0123456789abcdef'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/no key with ID/)
+    for (const grace of ['24', '1y', 'soon', '1.5h']) {
+      const result = await cli(['keys', 'rotate', created.id, '--grace', grace])
+      expect(result.code, grace).toBe(2)
+      expect(result.stderr, grace).toMatch(/--grace must be a duration/)
+    }
+  })
+
+  it('flags keys expiring within 7 days in list and show', async () => {
+    const pw = await writeSecret('pw-expiring.txt', 'pw')
+    const soon = json<CreatedJson>(
+      await cli(['keys', 'create', '--json', '--name', 'expiring soon', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--expires', '3d']),
+    )
+    const later = json<CreatedJson>(
+      await cli(['keys', 'create', '--json', '--name', 'expiring later', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--expires', '30d']),
+    )
+    const listed = json<(ListedJson & { expiringSoon: boolean })[]>(await cli(['keys', 'list', '--json']))
+    expect(listed.find((key) => key.id === soon.id)?.expiringSoon).toBe(true)
+    expect(listed.find((key) => key.id === later.id)?.expiringSoon).toBe(false)
+    const table = await cli(['keys', 'list'])
+    const line = (id: string) => table.stdout.split('\n').find((text) => text.startsWith(id)) ?? ''
+    expect(line(soon.id)).toMatch(/active, EXPIRES IN (2|3)d/)
+    expect(line(later.id)).not.toMatch(/EXPIRES IN/)
+  })
+
+  it('reports when the gateway cannot be reached, and that the change still applies', async () => {
+    const pw = await writeSecret('pw-notify.txt', 'pw')
+    const created = json<CreatedJson>(
+      await cli(['keys', 'create', '--json', '--name', 'notify', '--odoo-login', 'admin', '--odoo-secret-file', pw]),
+    )
+    const secretFile = await writeSecret('admin-secret.txt', 'x'.repeat(40))
+    // A loopback port nobody listens on: the connection is refused at once.
+    const port = await closedPort()
+    const result = await cli(['keys', 'revoke', created.id, '--gateway', `http://127.0.0.1:${port}`, '--admin-secret-file', secretFile])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/Revoked key/)
+    expect(result.stderr).toContain(`Could not tell the gateway at http://127.0.0.1:${port} (unreachable (ECONNREFUSED))`)
+    expect(result.stderr).not.toContain('x'.repeat(40))
+    const bad = await cli(['keys', 'revoke', created.id, '--gateway', 'ftp://example'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/must be an http\(s\) URL/)
   })
 })
 

@@ -1,7 +1,7 @@
 /**
  * The whole product as a user runs it: keys made with the real CLI, the real `wrangler dev`, the MCP SDK's own
  * client over HTTP, and the simulated Odoo 18 on loopback. Also the CLI round trip: create, use, change the policy,
- * revoke, refused.
+ * rotate under traffic, revoke, refused — each change applied at once through the admin channel.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -30,6 +30,7 @@ let credentialsKey: string
 let wrangler: ChildProcess | undefined
 let wranglerOutput = ''
 let baseUrl: string
+const adminSecret = `e2e-admin-${'0123456789abcdef'.repeat(3)}`
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,7 +44,7 @@ function freePort(): Promise<number> {
 }
 
 async function cli(args: string[]) {
-  const env = { ...process.env, CREDENTIALS_KEY: credentialsKey }
+  const env = { ...process.env, CREDENTIALS_KEY: credentialsKey, ODOO_MCP_GATEWAY_URL: baseUrl, ODOO_MCP_ADMIN_SECRET: adminSecret }
   const result = await runNode(BIN, [...args, '--persist-to', d1.persistTo], { env })
   expect(result.code, result.stderr).toBe(0)
   return result.stdout
@@ -53,6 +54,17 @@ async function writePolicy(name: string, policy: unknown): Promise<string> {
   const path = join(work, name)
   await writeFile(path, JSON.stringify(policy))
   return path
+}
+
+/** `odoo-mcp keys create --json` for an Odoo user whose password is its login (the simulator's users). */
+async function createKey(name: string, login: string, policy: unknown): Promise<{ id: string; key: string }> {
+  const slug = name.replace(/\W+/g, '-')
+  const secretFile = join(work, `secret-${slug}.txt`)
+  await writeFile(secretFile, `${login}\n`)
+  const policyFile = await writePolicy(`policy-${slug}.json`, policy)
+  return JSON.parse(
+    await cli(['keys', 'create', '--name', name, '--odoo-login', login, '--odoo-secret-file', secretFile, '--policy', policyFile, '--json']),
+  ) as { id: string; key: string }
 }
 
 async function connect(key: string): Promise<Client> {
@@ -78,6 +90,7 @@ beforeAll(async () => {
     ODOO_PROTOCOL: 'auto',
     CREDENTIALS_KEY: credentialsKey,
     ALLOWED_ORIGINS: '',
+    ADMIN_SECRET: adminSecret,
   }
   wrangler = spawn(
     process.execPath,
@@ -113,14 +126,7 @@ afterAll(async () => {
 
 describe('wrangler dev + MCP SDK client + CLI', () => {
   it('serves a sales agent exactly his Odoo rights, narrowed by his policy, until the key is revoked', async () => {
-    const secretFile = join(work, 'secret.txt')
-    await writeFile(secretFile, 'sales_agent\n')
-    const created = JSON.parse(
-      await cli([
-        'keys', 'create', '--name', 'e2e sales agent', '--odoo-login', 'sales_agent', '--odoo-secret-file', secretFile,
-        '--policy', await writePolicy('policy.json', SALES_POLICY), '--json',
-      ]),
-    ) as { id: string; key: string }
+    const created = await createKey('e2e sales agent', 'sales_agent', SALES_POLICY)
 
     const client = await connect(created.key)
     const { tools } = await client.listTools()
@@ -143,9 +149,10 @@ describe('wrangler dev + MCP SDK client + CLI', () => {
     const hidden = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', fields: ['email'] } })
     expect(text(hidden as CallToolResult)).toMatch(/Field 'email' of model 'res.partner' is not allowed/)
 
-    // A policy change through the CLI applies to the very next request.
+    // A policy change through the CLI applies to the very next request (the CLI tells the gateway).
     const wider = { ...SALES_POLICY, models: { ...SALES_POLICY.models, 'res.partner': { operations: ['read'], fields: ['name', 'email'] } } }
-    await cli(['keys', 'policy', 'set', created.id, '--policy', await writePolicy('wider.json', wider)])
+    const set = JSON.parse(await cli(['keys', 'policy', 'set', created.id, '--policy', await writePolicy('wider.json', wider), '--json']))
+    expect(set.appliedNow).toBe(true)
     expect(JSON.parse(await cli(['keys', 'policy', 'show', created.id]))).toEqual(wider)
     const allowed = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', fields: ['email'], limit: 2 } })
     expect(allowed.isError, text(allowed as CallToolResult)).toBeFalsy()
@@ -164,15 +171,7 @@ describe('wrangler dev + MCP SDK client + CLI', () => {
   })
 
   it('takes client addresses from CF-Connecting-IP and ignores X-Forwarded-For', async () => {
-    const secretFile = join(work, 'secret-admin.txt')
-    await writeFile(secretFile, 'admin')
-    const policy = { ...SALES_POLICY, ip: { allow: ['203.0.113.0/24'] } }
-    const { key } = JSON.parse(
-      await cli([
-        'keys', 'create', '--name', 'e2e ip', '--odoo-login', 'admin', '--odoo-secret-file', secretFile,
-        '--policy', await writePolicy('ip.json', policy), '--json',
-      ]),
-    ) as { key: string }
+    const { key } = await createKey('e2e ip', 'admin', { ...SALES_POLICY, ip: { allow: ['203.0.113.0/24'] } })
     const ping = (headers: Record<string, string>) =>
       fetch(`${baseUrl}/mcp`, {
         method: 'POST',
@@ -184,5 +183,53 @@ describe('wrangler dev + MCP SDK client + CLI', () => {
     expect(spoofed.status).toBe(403)
     expect(await spoofed.json()).toMatchObject({ error: 'ip_not_allowed' })
     expect((await ping({ 'cf-connecting-ip': '203.0.113.5' })).status).toBe(200)
+  })
+
+  it('rotates a key under continuous traffic with zero failed requests, then retires the old secret', async () => {
+    const created = await createKey('e2e rotate', 'admin', { ...SALES_POLICY, rateLimit: { perMinute: 100_000 } })
+    const ping = (key: string) =>
+      fetch(`${baseUrl}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      })
+    let current = created.key
+    let done = false
+    let sent = 0
+    const failures: string[] = []
+    const client = async () => {
+      while (!done) {
+        const response = await ping(current)
+        sent++
+        if (response.status !== 200) failures.push(`${response.status} ${await response.text()}`)
+        else await response.arrayBuffer()
+      }
+    }
+    const clients = Promise.all([client(), client(), client(), client()])
+    while (sent < 20) await new Promise((resolve) => setTimeout(resolve, 20))
+
+    const rotated = JSON.parse(await cli(['keys', 'rotate', created.id, '--grace', '1h', '--json'])) as {
+      id: string
+      key: string
+      graceEndsAt: string
+      appliedNow: boolean
+    }
+    expect(rotated.id).toBe(created.id)
+    expect(rotated.appliedNow).toBe(true)
+    const sentBeforeSwitch = sent
+    current = rotated.key
+    while (sent < sentBeforeSwitch + 40) await new Promise((resolve) => setTimeout(resolve, 20))
+    done = true
+    await clients
+    expect(failures).toEqual([])
+
+    // Both secrets work during the grace period; ending it (rotate again, no grace) refuses the older ones at once.
+    expect((await ping(created.key)).status).toBe(200)
+    const again = JSON.parse(await cli(['keys', 'rotate', created.id, '--grace', '0s', '--json'])) as { key: string }
+    const old = await ping(created.key)
+    expect(old.status).toBe(401)
+    expect(((await old.json()) as { message: string }).message).toMatch(/rotated/)
+    expect((await ping(rotated.key)).status).toBe(401)
+    expect((await ping(again.key)).status).toBe(200)
   })
 })

@@ -33,23 +33,29 @@ export async function createTestKey(options: TestKeyOptions = {}): Promise<TestK
   const { key, prefix } = generateApiKey()
   const id = generateKeyId()
   const sealed = await sealSecret(await importCredentialsKey(env.CREDENTIALS_KEY), options.secret ?? login, id)
-  await env.DB.prepare(
-    `INSERT INTO api_keys (id, name, prefix, key_hash, odoo_login, odoo_secret, policy, created_at, expires_at, revoked_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
-  )
-    .bind(
+  const now = Date.now()
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO api_keys (id, name, prefix, odoo_login, odoo_secret, policy, created_at, expires_at, revoked_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+    ).bind(
       id,
       options.name ?? `test ${login}`,
       prefix,
-      await sha256Hex(key),
       login,
       sealed,
       options.policy === undefined ? null : JSON.stringify(options.policy),
-      Date.now(),
+      now,
       options.expiresAt ?? null,
       options.revokedAt ?? null,
-    )
-    .run()
+    ),
+    env.DB.prepare('INSERT INTO api_key_secrets (key_hash, key_id, prefix, created_at) VALUES (?1, ?2, ?3, ?4)').bind(
+      await sha256Hex(key),
+      id,
+      prefix,
+      now,
+    ),
+  ])
   return { id, key }
 }
 

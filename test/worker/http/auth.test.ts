@@ -42,19 +42,22 @@ describe('bearer authentication', () => {
     expect(truncated.message).toBe(malformed.message)
   })
 
-  it('gives unknown, revoked and expired keys the same answer', async () => {
+  it('gives unknown, revoked and expired keys the same 401 shape, each with a message saying why', async () => {
     const unknown = generateApiKey().key
-    const revoked = await createTestKey({ revokedAt: Date.now() - 1000 })
-    const expired = await createTestKey({ expiresAt: Date.now() - 1000 })
-    const bodies = [
-      await expect401(await postMcp(unknown, ping)),
-      await expect401(await postMcp(revoked.key, ping)),
-      await expect401(await postMcp(expired.key, ping)),
-    ]
-    const shapes = bodies.map(({ error, message }) => ({ error, message }))
-    expect(shapes[0]).toEqual({ error: 'invalid_token', message: expect.stringMatching(/unknown, revoked or expired/) })
-    expect(shapes[1]).toEqual(shapes[0])
-    expect(shapes[2]).toEqual(shapes[0])
+    const revokedAt = Date.now() - 1000
+    const revoked = await createTestKey({ revokedAt })
+    const expiresAt = Date.now() - 1000
+    const expired = await createTestKey({ expiresAt })
+    const responses = [await postMcp(unknown, ping), await postMcp(revoked.key, ping), await postMcp(expired.key, ping)]
+    const bodies = await Promise.all(responses.map(expect401))
+    for (const [index, body] of bodies.entries()) {
+      expect(Object.keys(body).sort()).toEqual(['error', 'message', 'request_id'])
+      expect(body.error).toBe('invalid_token')
+      expect(responses[index]!.headers.get('www-authenticate')).toBe('Bearer realm="odoo-mcp-edge", error="invalid_token"')
+    }
+    expect(bodies[0]!.message).toMatch(/not valid/)
+    expect(bodies[1]!.message).toContain(`revoked (${new Date(revokedAt).toISOString()})`)
+    expect(bodies[2]!.message).toContain(`expired at ${new Date(expiresAt).toISOString()}`)
   })
 
   it('accepts a key whose expiry is still in the future', async () => {

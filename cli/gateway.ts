@@ -1,0 +1,108 @@
+/**
+ * The CLI's side of the admin channel (docs/KEY-LIFECYCLE.md): after a key change is written to D1, the deployment
+ * is told to reload that key, so the change applies on the very next request. If the gateway cannot be reached, the
+ * change still applies within the key cache time (KEY_CACHE_TTL_SECONDS, 30 s by default): D1 is the truth, the
+ * call only shortens the wait.
+ *
+ * Where the gateway is: --gateway URL, else ODOO_MCP_GATEWAY_URL, else (local only) http://127.0.0.1:8787.
+ * The signing secret: --admin-secret-file FILE, else ODOO_MCP_ADMIN_SECRET, else (local only) ADMIN_SECRET in
+ * .dev.vars.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { signAdminRequest } from '../src/admin/signature'
+import type { CommandContext } from './command'
+import { readDotenvFile } from './dotenv'
+import { CliError } from './errors'
+
+export const LOCAL_GATEWAY_URL = 'http://127.0.0.1:8787'
+const NOTIFY_TIMEOUT_MS = 5_000
+
+export type Notification =
+  | { appliedNow: true; gateway: string }
+  | { appliedNow: false; gateway?: string; reason: string }
+
+function option(context: CommandContext, name: string): string | undefined {
+  const value = context.values[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+function gatewayUrl(context: CommandContext): string | undefined {
+  const url = option(context, 'gateway') ?? context.env.ODOO_MCP_GATEWAY_URL
+  if (url) {
+    if (!/^https?:\/\/[^\s/]+/.test(url)) throw new CliError(`--gateway / ODOO_MCP_GATEWAY_URL must be an http(s) URL (got '${url}')`)
+    return url.replace(/\/+$/, '')
+  }
+  return context.target.remote ? undefined : LOCAL_GATEWAY_URL
+}
+
+function adminSecret(context: CommandContext): string | undefined {
+  const file = option(context, 'admin-secret-file')
+  if (file) {
+    try {
+      const text = readFileSync(file, 'utf8')
+      return (readDotenvFileText(text) ?? text).trim()
+    } catch (error) {
+      throw new CliError(`cannot read --admin-secret-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    }
+  }
+  if (context.env.ODOO_MCP_ADMIN_SECRET) return context.env.ODOO_MCP_ADMIN_SECRET.trim()
+  if (!context.target.remote) return readDotenvFile(join(context.projectDir, '.dev.vars'))?.ADMIN_SECRET
+  return undefined
+}
+
+/** Accepts a dotenv-style file (ADMIN_SECRET=...) as well as the bare value. */
+function readDotenvFileText(text: string): string | undefined {
+  return /^\s*ADMIN_SECRET\s*=\s*(.+)$/m.exec(text)?.[1]?.replace(/^(['"])(.*)\1$/, '$2')
+}
+
+/** Tells the gateway to reload key `id` now. Never throws for an unreachable gateway: D1 already holds the change. */
+export async function notifyGateway(context: CommandContext, id: string): Promise<Notification> {
+  const gateway = gatewayUrl(context)
+  if (!gateway) return { appliedNow: false, reason: 'no gateway URL (set ODOO_MCP_GATEWAY_URL or pass --gateway URL)' }
+  const secret = adminSecret(context)
+  if (!secret) {
+    return {
+      appliedNow: false,
+      gateway,
+      reason: context.target.remote
+        ? 'no admin secret (set ODOO_MCP_ADMIN_SECRET or pass --admin-secret-file FILE)'
+        : 'no ADMIN_SECRET in .dev.vars (`npm start` adds one)',
+    }
+  }
+  const path = `/admin/keys/${id}/refresh`
+  try {
+    const response = await fetch(gateway + path, {
+      method: 'POST',
+      headers: await signAdminRequest(secret, 'POST', path, ''),
+      signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
+      redirect: 'manual',
+    })
+    if (response.ok) return { appliedNow: true, gateway }
+    let detail = `HTTP ${response.status}`
+    try {
+      const body = (await response.json()) as { message?: string }
+      if (body.message) detail += `: ${body.message}`
+    } catch {
+      // Not our gateway, or not JSON: the status says enough.
+    }
+    return { appliedNow: false, gateway, reason: detail }
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? 'no answer within 5 s'
+        : `unreachable (${cause?.code ?? cause?.message ?? (error as Error).message})`
+    return { appliedNow: false, gateway, reason }
+  }
+}
+
+/** One line for humans about when the change applies. */
+export function describeNotification(notification: Notification): string {
+  if (notification.appliedNow) return `Applied now: the gateway at ${notification.gateway} reloaded the key.`
+  const where = notification.gateway ? ` at ${notification.gateway}` : ''
+  return (
+    `Could not tell the gateway${where} (${notification.reason}): ` +
+    'the change applies within the key cache time (KEY_CACHE_TTL_SECONDS, 30 s by default).'
+  )
+}

@@ -1,0 +1,46 @@
+/**
+ * The admin channel: how the CLI makes a key change take effect at once, everywhere (docs/KEY-LIFECYCLE.md).
+ *
+ *   POST /admin/keys/:id/refresh     → the key's Durable Object reloads the key from D1 now
+ *
+ * Requests are signed with ADMIN_SECRET (admin/signature.ts). The route carries no data: D1 stays the only source
+ * of truth, so even a forged or replayed call could only make an object read D1 again. Without ADMIN_SECRET the
+ * channel is off (503) and changes take effect within KEY_CACHE_TTL_SECONDS.
+ */
+import { Hono } from 'hono'
+import { httpError } from '../http/errors'
+import type { GatewayEnv } from '../http/types'
+import { logError } from '../log'
+import { ADMIN_SECRET_MIN_LENGTH, verifyAdminRequest } from './signature'
+
+const KEY_ID = /^key_[0-9a-f]{16}$/
+
+export const adminRoutes = new Hono<GatewayEnv>()
+
+adminRoutes.use(async (c, next) => {
+  const secret = c.env.ADMIN_SECRET
+  if (!secret || secret.length < ADMIN_SECRET_MIN_LENGTH) {
+    return httpError(c, 503, 'admin_disabled', `The admin channel is off: ADMIN_SECRET is not set (or shorter than ${ADMIN_SECRET_MIN_LENGTH} characters)`)
+  }
+  const body = await c.req.text()
+  const verdict = await verifyAdminRequest(secret, c.req.raw.headers, c.req.method, new URL(c.req.url).pathname, body)
+  if (verdict === 'missing') return httpError(c, 401, 'admin_unsigned', 'Admin requests must carry X-Admin-Timestamp and X-Admin-Signature')
+  if (verdict === 'stale') return httpError(c, 401, 'admin_stale', 'X-Admin-Timestamp is more than 5 minutes away from the gateway clock')
+  if (verdict === 'bad_signature') return httpError(c, 401, 'admin_bad_signature', 'The admin signature does not match (wrong ADMIN_SECRET?)')
+  return next()
+})
+
+adminRoutes.post('/keys/:id/refresh', async (c) => {
+  const id = c.req.param('id')
+  if (!KEY_ID.test(id)) return httpError(c, 400, 'invalid_key_id', `'${id.slice(0, 40)}' is not a key id (key_ + 16 hex characters)`)
+  try {
+    const result = await c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(id)).refresh(id)
+    if (!result.found) return httpError(c, 404, 'key_not_found', `No key ${id} in the database`)
+    return c.json({ id, status: result.status, refreshed_at: new Date(result.loadedAt!).toISOString() })
+  } catch (error) {
+    logError(error, 'admin refresh', c.get('requestId'))
+    return httpError(c, 503, 'refresh_failed', 'The key object could not reload the key from D1; it will within the key cache time')
+  }
+})
+
+adminRoutes.all('*', (c) => httpError(c, 404, 'not_found', 'Unknown admin route; see docs/KEY-LIFECYCLE.md'))

@@ -1,0 +1,196 @@
+/**
+ * The Durable Object of one API key (named by the key id). It sees all of the key's traffic worldwide, so it is
+ * where each request is admitted or refused:
+ *
+ *   secret (current, or previous within its grace period) → revoked / expired → client IP → key rate limit
+ *   → global rate limit (leased tokens, limits/global-budget.ts)
+ *
+ * It loads the key, its policy and its secrets from D1 once and serves them from memory (mirrored in storage, so a
+ * restart does not hit D1) for KEY_CACHE_TTL_SECONDS. The CLI's admin call (`refresh`) reloads at once; a secret
+ * it does not know makes it reload too, so a freshly rotated key works on its first request.
+ *
+ * The key's bucket (one number) and last use are written to storage on every admitted request; `last_used_at`
+ * reaches D1 from an alarm at most once a minute, never on the request path.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import type { Env } from '../env'
+import { loadLimitsConfig, type LimitsConfig } from '../limits/config'
+import { giveBack, takeUpTo, type BucketSpec } from '../limits/gcra'
+import { GlobalBudget, homeShardOf } from '../limits/global-budget'
+import { checkClientAddress } from '../policy/ip-rules'
+import { keyPolicy } from '../policy/key-policy'
+import type { Admission, AdmitInput } from './admission'
+import { keyStatus, loadStoredKey, saveLastUsed, type StoredKey } from './key-store'
+
+interface CachedKey extends StoredKey {
+  loadedAt: number
+}
+
+interface UsageState {
+  /** The key bucket's TAT (limits/gcra.ts). */
+  tat: number
+  lastUsedAt: number | null
+  /** last_used_at as last written to D1. */
+  flushedLastUsedAt: number | null
+}
+
+/** How often last_used_at is copied to D1. */
+export const LAST_USED_FLUSH_MS = 60_000
+
+const CACHE_KEY = 'key'
+const USAGE_KEY = 'usage'
+
+export class KeyObject extends DurableObject<Env> {
+  private readonly limits: LimitsConfig
+  private cached: CachedKey | undefined
+  private loading: { seq: number; promise: Promise<CachedKey | null> } | undefined
+  /**
+   * Orders events inside this object (arrivals and D1 reads). Wall-clock time cannot: it stands still within a turn,
+   * so a read and a request could share a millisecond while the read predates the change the request depends on.
+   */
+  private sequence = 0
+  /** Sequence number of the read the cached copy came from. */
+  private cachedSeq = 0
+  private usage: UsageState
+  private budget: GlobalBudget | undefined
+  private alarmSet = false
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.limits = loadLimitsConfig(env)
+    this.cached = ctx.storage.kv.get<CachedKey>(CACHE_KEY)
+    this.usage = ctx.storage.kv.get<UsageState>(USAGE_KEY) ?? { tat: 0, lastUsedAt: null, flushedLastUsedAt: null }
+  }
+
+  async admit(input: AdmitInput): Promise<Admission> {
+    const arrived = Date.now()
+    const arrival = ++this.sequence
+    let cached = this.cached
+    const stale = !cached || cached.key.id !== input.keyId || arrived - cached.loadedAt >= this.limits.keyCacheTtlMs
+    // A secret the cache does not know was found in D1 by the Worker (keys/key-directory.ts), so the cache predates
+    // it (a rotation whose admin call did not arrive): a read that started after this request will know it.
+    const unknownSecret = !stale && !cached!.secrets.some((secret) => secret.hash === input.keyHash)
+    if (stale || unknownSecret) {
+      try {
+        const loaded = await this.load(input.keyId, stale ? 0 : arrival)
+        if (!loaded) return { kind: 'refused', reason: 'unknown' }
+        cached = loaded
+      } catch (error) {
+        console.error(JSON.stringify({ level: 'error', where: 'key object load', key_id: input.keyId, message: String(error) }))
+        return { kind: 'unavailable' }
+      }
+    }
+    const { key, secrets } = cached!
+    const now = Date.now()
+
+    const secret = secrets.find((candidate) => candidate.hash === input.keyHash)
+    if (!secret) return { kind: 'refused', reason: 'unknown' }
+    const status = keyStatus(key, now)
+    if (status === 'revoked') return { kind: 'refused', reason: 'revoked', at: key.revokedAt! }
+    if (status === 'expired') return { kind: 'refused', reason: 'expired', at: key.expiresAt! }
+    if (secret.retiresAt !== null && secret.retiresAt <= now) return { kind: 'refused', reason: 'rotated', at: secret.retiresAt }
+
+    const policy = keyPolicy(key)
+    if (policy.kind === 'invalid') return { kind: 'policy_invalid' }
+    if (policy.kind === 'valid') {
+      const decision = checkClientAddress(policy.policy.ip, input.clientAddress)
+      if (decision !== 'allowed') return { kind: 'ip_not_allowed', unknownAddress: decision === 'unknown_address' }
+    }
+
+    // Key bucket: decided and recorded with no await in between, so two concurrent requests cannot both take the
+    // last token. Rate-limited requests count as a use of the key too.
+    const spec: BucketSpec = (policy.kind === 'valid' && policy.policy.rateLimit) || this.limits.defaultKeyLimit
+    const taken = takeUpTo(spec, this.usage.tat, now, 1)
+    const rate = { spec, remaining: taken.remaining, resetMs: taken.resetMs }
+    this.usage.tat = taken.tat
+    this.usage.lastUsedAt = now
+    this.saveUsage()
+    this.scheduleLastUsedFlush()
+    if (taken.granted === 0) return { kind: 'rate_limited', scope: 'key', retryAfterMs: taken.retryAfterMs, rate }
+
+    const global = await this.globalBudget(input.keyId).take()
+    if (!global.ok) {
+      // Refused for the deployment's sake: the key's own token is given back.
+      this.usage.tat = giveBack(spec, this.usage.tat, Date.now(), 1)
+      this.saveUsage()
+      return { kind: 'rate_limited', scope: 'global', retryAfterMs: global.retryAfterMs, rate }
+    }
+    return { kind: 'admitted', key, rate }
+  }
+
+  /** The admin channel: reload the key from D1 now. Returns the key's status as the object now sees it. */
+  async refresh(keyId: string): Promise<{ found: boolean; status?: string; loadedAt?: number }> {
+    const loaded = await this.load(keyId, ++this.sequence)
+    if (!loaded) return { found: false }
+    return { found: true, status: keyStatus(loaded.key, Date.now()), loadedAt: loaded.loadedAt }
+  }
+
+  /** Copies last_used_at to D1; retried by the next alarm when D1 fails. */
+  override async alarm(): Promise<void> {
+    this.alarmSet = false
+    const { lastUsedAt, flushedLastUsedAt } = this.usage
+    const keyId = this.cached?.key.id
+    if (lastUsedAt === null || lastUsedAt === flushedLastUsedAt || !keyId) return
+    try {
+      await saveLastUsed(this.env.DB, keyId, lastUsedAt)
+      this.usage.flushedLastUsedAt = lastUsedAt
+      this.saveUsage()
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', where: 'last_used_at flush', key_id: keyId, message: String(error) }))
+      this.scheduleLastUsedFlush()
+    }
+  }
+
+  /**
+   * Reads the key from D1. A caller that needs data at least as new as the moment it arrived passes its arrival
+   * number: a read already running is shared only if it was issued after that; otherwise a new read starts.
+   */
+  private async load(keyId: string, arrival: number): Promise<CachedKey | null> {
+    if (this.loading && this.loading.seq > arrival) return this.loading.promise
+    const seq = ++this.sequence
+    const startedAt = Date.now()
+    const promise = (async () => {
+      const stored = await loadStoredKey(this.env.DB, keyId)
+      // A later read may have finished first: never replace newer data with older.
+      if (seq < this.cachedSeq) return this.cached ?? null
+      this.cachedSeq = seq
+      if (!stored) {
+        this.cached = undefined
+        this.ctx.storage.kv.delete(CACHE_KEY)
+        return null
+      }
+      // loadedAt is when the read started: the data is at least that fresh.
+      const cached: CachedKey = { ...stored, loadedAt: startedAt }
+      this.cached = cached
+      this.ctx.storage.kv.put(CACHE_KEY, cached)
+      return cached
+    })()
+    const loading = { seq, promise }
+    this.loading = loading
+    try {
+      return await promise
+    } finally {
+      if (this.loading === loading) this.loading = undefined
+    }
+  }
+
+  private globalBudget(keyId: string): GlobalBudget {
+    this.budget ??= new GlobalBudget(this.limits, homeShardOf(keyId, this.limits.globalShards), {
+      lease: (shard, request) => this.env.GLOBAL_LIMITER.get(this.env.GLOBAL_LIMITER.idFromName(`shard-${shard}`)).lease(request),
+    })
+    return this.budget
+  }
+
+  private saveUsage(): void {
+    this.ctx.storage.kv.put(USAGE_KEY, this.usage)
+  }
+
+  private scheduleLastUsedFlush(): void {
+    if (this.alarmSet) return
+    this.alarmSet = true
+    // Not awaited: the output gate keeps the response until the alarm is stored.
+    void this.ctx.storage.getAlarm().then(async (existing) => {
+      if (existing === null) await this.ctx.storage.setAlarm(Date.now() + LAST_USED_FLUSH_MS)
+    })
+  }
+}
