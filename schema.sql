@@ -28,3 +28,60 @@ CREATE TABLE IF NOT EXISTS api_key_secrets (
   retires_at      INTEGER                    -- NULL: current; otherwise refused from this time on
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS api_key_secrets_by_key ON api_key_secrets (key_id);
+
+-- The audit log: one row per MCP request, refused ones included (docs/AUDIT.md). Rows arrive in batches from the
+-- Durable Objects that sequence them; each chain (one per key, plus a few for requests without a valid key) is
+-- linked by SHA-256 (prev_hash → hash), so `odoo-mcp audit verify` can tell altered, inserted or deleted rows.
+CREATE TABLE IF NOT EXISTS audit_log (
+  chain_id        TEXT NOT NULL,             -- key id, or 'anon-<n>' for requests without a valid key
+  seq             INTEGER NOT NULL,          -- 1, 2, 3... within the chain
+  time            INTEGER NOT NULL,          -- request start, ms since the epoch (UTC)
+  request_id      TEXT NOT NULL,             -- also sent to the client as X-Request-Id
+  key_id          TEXT,
+  key_name        TEXT,
+  key_prefix      TEXT,                      -- presented display prefix for unknown keys (never the secret)
+  odoo_user       TEXT,
+  ip              TEXT,
+  user_agent      TEXT,
+  client_info     TEXT,                      -- MCP clientInfo "name/version", when sent (initialize)
+  method          TEXT,                      -- JSON-RPC method
+  tool            TEXT,
+  model           TEXT,
+  operation       TEXT,                      -- search, read, count, aggregate, describe, list, create, update, delete
+  record_ids      TEXT NOT NULL,             -- JSON array of the record ids returned or written
+  record_ids_truncated INTEGER NOT NULL,
+  fields          TEXT NOT NULL,             -- JSON array of the fields returned or written
+  domain          TEXT,                      -- JSON, literal values redacted when AUDIT_REDACT_DOMAIN_VALUES is on
+  outcome         TEXT NOT NULL,             -- ok, denied, error
+  code            TEXT,
+  http_status     INTEGER NOT NULL,
+  latency_ms      INTEGER NOT NULL,
+  odoo_latency_ms INTEGER,
+  response_bytes  INTEGER NOT NULL,
+  prev_hash       TEXT NOT NULL,
+  hash            TEXT NOT NULL,
+  PRIMARY KEY (chain_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_by_key_time ON audit_log (key_id, time);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit_log (time);
+CREATE INDEX IF NOT EXISTS audit_by_model_time ON audit_log (model, time);
+CREATE INDEX IF NOT EXISTS audit_by_ip_time ON audit_log (ip, time);
+
+-- "Who accessed this record?": one row per (record, audit row), for GDPR subject-access requests.
+CREATE TABLE IF NOT EXISTS audit_record_access (
+  model           TEXT NOT NULL,
+  record_id       INTEGER NOT NULL,
+  time            INTEGER NOT NULL,
+  chain_id        TEXT NOT NULL,
+  seq             INTEGER NOT NULL,
+  PRIMARY KEY (model, record_id, chain_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_record_access_by_time ON audit_record_access (time);
+
+-- Where each chain starts after retention deleted its oldest rows: the last deleted row's seq and hash.
+CREATE TABLE IF NOT EXISTS audit_anchors (
+  chain_id        TEXT PRIMARY KEY,
+  seq             INTEGER NOT NULL,
+  hash            TEXT NOT NULL,
+  time            INTEGER NOT NULL           -- when retention last moved the anchor
+);

@@ -7,13 +7,19 @@
  *   POST /admit-many?n=2000&concurrency=32
  *                 n admissions fired from inside the Worker, `concurrency` at a time: one object's checks per
  *                 second without an HTTP client in the way. Answers {"n", "ms", "admitted"}.
+ *   POST /admit-and-audit   the admission plus the durable audit append every request makes (two round trips)
+ *   POST /audit-seed?from=0&count=50000   synthetic audit rows straight into D1 (for the 1M-record search bench)
+ *   POST /audit-query       runs the `audit search` query for a key and time range, timed inside the runtime
  */
 import { Hono } from 'hono'
 import type { Env } from '../src/env'
+import type { AuditRecord } from '../src/audit/record'
+import { auditSearchQuery } from '../src/audit/search'
 import type { Admission } from '../src/keys/admission'
 
 export { KeyObject } from '../src/keys/key-object'
 export { GlobalLimiterShard } from '../src/limits/global-limiter'
+export { UnauthenticatedAuditObject } from '../src/audit/unauthenticated-object'
 
 const app = new Hono<{ Bindings: Env }>()
 
@@ -45,6 +51,60 @@ app.post('/admit-many', async (c) => {
   )
   // performance.now() only advances with I/O in Workers; every admission is an RPC, so it does here.
   return c.json({ n, ms: performance.now() - t0, admitted })
+})
+
+const benchRecord = (keyId: string): AuditRecord => ({
+  time: Date.now(), requestId: crypto.randomUUID(), keyId, keyName: 'bench', keyPrefix: 'omk_benchxxx', odooUser: 'admin',
+  ip: '203.0.113.1', userAgent: 'bench/1.0', clientInfo: null, method: 'tools/call', tool: 'search_records', model: 'res.partner',
+  operation: 'search', recordIds: Array.from({ length: 20 }, (_, index) => index + 1), recordIdsTruncated: false,
+  fields: ['name', 'email', 'city', 'country_id'], domain: [['is_company', '=', true]], outcome: 'ok', code: null, httpStatus: 200,
+  latencyMs: 25, odooLatencyMs: 20, responseBytes: 2400,
+})
+
+app.post('/admit-and-audit', async (c) => {
+  const { keyId, keyHash } = await c.req.json<{ keyId: string; keyHash: string }>()
+  const stub = c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId))
+  const admission = (await stub.admit({ keyId, keyHash })) as unknown as Admission
+  await stub.appendAudit(benchRecord(keyId))
+  return c.text(admission.kind, admission.kind === 'admitted' ? 200 : 429)
+})
+
+/**
+ * Rows shaped like real ones (20 record ids, 4 fields, a domain): 100 keys, one row every 2.6 s per key over 90
+ * days for 1M rows. Chains are not valid (no hashes computed): this measures search, not verification.
+ */
+app.post('/audit-seed', async (c) => {
+  const from = Number(c.req.query('from') ?? 0)
+  const count = Number(c.req.query('count') ?? 50_000)
+  const start = Date.now() - 90 * 86_400_000
+  const sample = benchRecord('x')
+  await c.env.DB.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + ?2 - 1)
+     INSERT INTO audit_log (chain_id, seq, time, request_id, key_id, key_name, key_prefix, odoo_user, ip, user_agent, client_info,
+       method, tool, model, operation, record_ids, record_ids_truncated, fields, domain, outcome, code, http_status, latency_ms,
+       odoo_latency_ms, response_bytes, prev_hash, hash)
+     SELECT printf('key_%016x', i % 100), i / 100 + 1, ?3 + i * 7776, printf('%08x-0000-4000-8000-%012x', i, i),
+       printf('key_%016x', i % 100), 'bench', 'omk_benchxxx', 'admin', '203.0.113.' || (i % 250), ?4, NULL, 'tools/call',
+       'search_records', 'res.partner', 'search', ?5, 0, ?6, ?7, 'ok', NULL, 200, 25, 20, 2400, hex(randomblob(32)), hex(randomblob(32))
+     FROM n`,
+  )
+    .bind(from, count, start, sample.userAgent, JSON.stringify(sample.recordIds), JSON.stringify(sample.fields), JSON.stringify(sample.domain))
+    .run()
+  return c.json({ inserted: count })
+})
+
+app.post('/audit-query', async (c) => {
+  const { keyId, since, until, runs } = await c.req.json<{ keyId: string; since: number; until: number; runs: number }>()
+  const { sql, params } = auditSearchQuery({ keyId, since, until, limit: 100 })
+  const timings: number[] = []
+  let rows = 0
+  for (let run = 0; run < runs; run++) {
+    const t0 = performance.now()
+    const result = await c.env.DB.prepare(sql).bind(...params).all()
+    timings.push(performance.now() - t0)
+    rows = result.results.length
+  }
+  return c.json({ timings, rows })
 })
 
 export default app

@@ -8,10 +8,11 @@
  * direct and the gateway workload alternately in rounds, so a noisy neighbour hurts both alike.
  *
  * Options: --latency MS (simulated Odoo latency, default 20), --requests N (per side and concurrency, default 400),
- * --concurrency 1,16, --out FILE (default bench-results/bench.json).
+ * --concurrency 1,16, --out FILE (default bench-results/bench.json), --audit-records N (rows for the audit search
+ * bench, default 1 000 000; 0 skips it).
  */
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -100,6 +101,26 @@ async function benchWorkerConfig(work: string): Promise<string> {
   return path
 }
 
+/** Bytes of the local D1 database files (wrangler keeps each database as one SQLite file under v3/d1). */
+async function d1Size(persistTo: string): Promise<number | null> {
+  try {
+    const dir = join(persistTo, 'v3', 'd1')
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+    const files = entries.filter((entry) => entry.isFile() && /\.sqlite(-wal)?$/.test(entry.name))
+    const sizes = await Promise.all(files.map((entry) => stat(join(entry.parentPath, entry.name)).then((info) => info.size)))
+    return sizes.reduce((sum, size) => sum + size, 0)
+  } catch {
+    return null
+  }
+}
+
+/** Latency summary and requests per second of `total` calls, `concurrency` at a time. */
+async function measure(task: () => Promise<unknown>, total: number, concurrency: number): Promise<Summary & { rps: number }> {
+  const t0 = performance.now()
+  const samples = await load(task, total, concurrency)
+  return { ...summarize(samples), rps: round((total / (performance.now() - t0)) * 1000, 0) }
+}
+
 /** Runs `total` calls of `task` with `concurrency` in flight; returns each call's latency in ms. */
 async function load(task: () => Promise<unknown>, total: number, concurrency: number): Promise<number[]> {
   const latencies: number[] = []
@@ -134,6 +155,7 @@ export async function main(argv: string[]): Promise<void> {
       requests: { type: 'string', default: '400' },
       concurrency: { type: 'string', default: '1,16' },
       out: { type: 'string', default: 'bench-results/bench.json' },
+      'audit-records': { type: 'string', default: '1000000' },
     },
   })
   const latencyMs = Number(values.latency)
@@ -201,11 +223,7 @@ export async function main(argv: string[]): Promise<void> {
     const references: { concurrency: number; bareRoute: Summary & { rps: number }; mcpPing: Summary & { rps: number } }[] = []
     const results: LevelResult[] = []
     for (const concurrency of levels) {
-      const timed = async (task: () => Promise<unknown>) => {
-        const t0 = performance.now()
-        const samples = await load(task, requests, concurrency)
-        return { ...summarize(samples), rps: round((requests / (performance.now() - t0)) * 1000, 0) }
-      }
+      const timed = (task: () => Promise<unknown>) => measure(task, requests, concurrency)
       references.push({ concurrency, bareRoute: await timed(bare), mcpPing: await timed(mcpPing) })
       const directSamples: number[] = []
       const gatewaySamples: number[] = []
@@ -260,11 +278,7 @@ export async function main(argv: string[]): Promise<void> {
     await load(admit, 50, 4)
     const keyObject: { concurrency: number; noop: Summary & { rps: number }; admit: Summary & { rps: number }; roundTripP50Ms: number }[] = []
     for (const concurrency of levels) {
-      const timed = async (task: () => Promise<unknown>) => {
-        const t0 = performance.now()
-        const samples = await load(task, requests, concurrency)
-        return { ...summarize(samples), rps: round((requests / (performance.now() - t0)) * 1000, 0) }
-      }
+      const timed = (task: () => Promise<unknown>) => measure(task, requests, concurrency)
       const noopResult = await timed(noop)
       const admitResult = await timed(admit)
       keyObject.push({ concurrency, noop: noopResult, admit: admitResult, roundTripP50Ms: round(admitResult.p50 - noopResult.p50, 2) })
@@ -287,6 +301,59 @@ export async function main(argv: string[]): Promise<void> {
         `round trip on the request path +${r.roundTripP50Ms} ms at p50`)
     }
 
+    // What durability costs: the audit append each request makes before its answer leaves (a second round trip).
+    const admitAndAudit = async () => {
+      const response = await fetch(`${benchWorker!.url}/admit-and-audit`, { method: 'POST', body: admitBody })
+      if (response.status !== 200) throw new Error(`admission refused: ${await response.text()}`)
+      await response.text()
+    }
+    await load(admitAndAudit, 50, 4)
+    const audit: { concurrency: number; admit: Summary & { rps: number }; admitAndAudit: Summary & { rps: number }; appendP50Ms: number }[] = []
+    for (const concurrency of levels) {
+      const timed = (task: () => Promise<unknown>) => measure(task, requests, concurrency)
+      const a = await timed(admit)
+      const b = await timed(admitAndAudit)
+      audit.push({ concurrency, admit: a, admitAndAudit: b, appendP50Ms: round(b.p50 - a.p50, 2) })
+    }
+    log('')
+    log('audit durability on the request path (admission alone vs admission + durable append), p50 ms and requests/s')
+    for (const r of audit) {
+      log(`  concurrency ${r.concurrency}: admission ${round(r.admit.p50, 2)} ms, ${r.admit.rps}/s; ` +
+        `with the audit append ${round(r.admitAndAudit.p50, 2)} ms, ${r.admitAndAudit.rps}/s; append +${r.appendP50Ms} ms at p50`)
+    }
+
+    // Audit search over many records: seed D1, then time the `audit search --key K --since --until` query.
+    const auditRecords = Number(values['audit-records'])
+    let auditSearch: { records: number; bytesPerRecord: number | null; seedSeconds: number; keyAndDayMs: Summary; rows: number } | undefined
+    if (auditRecords > 0) {
+      const sizeBefore = await d1Size(target.persistTo!)
+      const seedStarted = performance.now()
+      for (let from = 0; from < auditRecords; from += 50_000) {
+        const count = Math.min(50_000, auditRecords - from)
+        const response = await fetch(`${benchWorker.url}/audit-seed?from=${from}&count=${count}`, { method: 'POST' })
+        if (!response.ok) throw new Error(`audit seed failed: ${await response.text()}`)
+      }
+      const seedSeconds = round((performance.now() - seedStarted) / 1000, 1)
+      const sizeAfter = await d1Size(target.persistTo!)
+      const until = Date.now() - 10 * 86_400_000
+      const response = await fetch(`${benchWorker.url}/audit-query`, {
+        method: 'POST',
+        body: JSON.stringify({ keyId: 'key_0000000000000007', since: until - 86_400_000, until, runs: 15 }),
+      })
+      const { timings, rows } = (await response.json()) as { timings: number[]; rows: number }
+      auditSearch = {
+        records: auditRecords,
+        bytesPerRecord: sizeBefore !== null && sizeAfter !== null ? round((sizeAfter - sizeBefore) / auditRecords, 0) : null,
+        seedSeconds,
+        keyAndDayMs: summarize(timings.slice(5)),
+        rows,
+      }
+      log('')
+      log(`audit search over ${auditRecords} records (one key, one day, limit 100; D1 time inside the runtime): ` +
+        `p50 ${round(auditSearch.keyAndDayMs.p50, 2)} ms, p95 ${round(auditSearch.keyAndDayMs.p95, 2)} ms, ${rows} rows; ` +
+        `${auditSearch.bytesPerRecord ?? '?'} bytes per record on disk, indexes included (seeded in ${seedSeconds} s)`)
+    }
+
     const policy = await runPolicyMicroBenchmark()
     log('')
     log(`policy check + result filter (50-record page): median ${policy.total} µs per call ` +
@@ -306,6 +373,13 @@ export async function main(argv: string[]): Promise<void> {
         bareRoute: Object.fromEntries(Object.entries(r.bareRoute).map(([k, v]) => [k, round(v)])),
         mcpPing: Object.fromEntries(Object.entries(r.mcpPing).map(([k, v]) => [k, round(v)])),
       })),
+      auditAppend: audit.map((r) => ({
+        concurrency: r.concurrency,
+        appendP50Ms: r.appendP50Ms,
+        admit: Object.fromEntries(Object.entries(r.admit).map(([k, v]) => [k, round(v)])),
+        admitAndAudit: Object.fromEntries(Object.entries(r.admitAndAudit).map(([k, v]) => [k, round(v)])),
+      })),
+      auditSearch,
       keyObjectChecksPerSecond: { median: objectChecksPerSecond, runs: checksPerSecond },
       keyObject: keyObject.map((r) => ({
         concurrency: r.concurrency,

@@ -56,45 +56,54 @@ function readDotenvFileText(text: string): string | undefined {
   return /^\s*ADMIN_SECRET\s*=\s*(.+)$/m.exec(text)?.[1]?.replace(/^(['"])(.*)\1$/, '$2')
 }
 
-/** Tells the gateway to reload key `id` now. Never throws for an unreachable gateway: D1 already holds the change. */
-export async function notifyGateway(context: CommandContext, id: string): Promise<Notification> {
+export type AdminCall<T> = { ok: true; gateway: string; body: T } | { ok: false; gateway?: string; reason: string }
+
+/** A signed POST to the gateway's admin channel. Never throws for an unreachable or refusing gateway. */
+export async function adminPost<T>(context: CommandContext, path: string, payload?: unknown): Promise<AdminCall<T>> {
   const gateway = gatewayUrl(context)
-  if (!gateway) return { appliedNow: false, reason: 'no gateway URL (set ODOO_MCP_GATEWAY_URL or pass --gateway URL)' }
+  if (!gateway) return { ok: false, reason: 'no gateway URL (set ODOO_MCP_GATEWAY_URL or pass --gateway URL)' }
   const secret = adminSecret(context)
   if (!secret) {
     return {
-      appliedNow: false,
+      ok: false,
       gateway,
       reason: context.target.remote
         ? 'no admin secret (set ODOO_MCP_ADMIN_SECRET or pass --admin-secret-file FILE)'
         : 'no ADMIN_SECRET in .dev.vars (`npm start` adds one)',
     }
   }
-  const path = `/admin/keys/${id}/refresh`
+  const body = payload === undefined ? '' : JSON.stringify(payload)
   try {
     const response = await fetch(gateway + path, {
       method: 'POST',
-      headers: await signAdminRequest(secret, 'POST', path, ''),
+      headers: { ...(await signAdminRequest(secret, 'POST', path, body)), ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body || undefined,
       signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
       redirect: 'manual',
     })
-    if (response.ok) return { appliedNow: true, gateway }
-    let detail = `HTTP ${response.status}`
+    let json: unknown
     try {
-      const body = (await response.json()) as { message?: string }
-      if (body.message) detail += `: ${body.message}`
+      json = await response.json()
     } catch {
       // Not our gateway, or not JSON: the status says enough.
     }
-    return { appliedNow: false, gateway, reason: detail }
+    if (response.ok) return { ok: true, gateway, body: json as T }
+    const message = (json as { message?: string } | undefined)?.message
+    return { ok: false, gateway, reason: `HTTP ${response.status}${message ? `: ${message}` : ''}` }
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause
     const reason =
       (error as Error).name === 'TimeoutError'
         ? 'no answer within 5 s'
         : `unreachable (${cause?.code ?? cause?.message ?? (error as Error).message})`
-    return { appliedNow: false, gateway, reason }
+    return { ok: false, gateway, reason }
   }
+}
+
+/** Tells the gateway to reload key `id` now. D1 already holds the change, so a failure only means waiting. */
+export async function notifyGateway(context: CommandContext, id: string): Promise<Notification> {
+  const result = await adminPost(context, `/admin/keys/${id}/refresh`)
+  return result.ok ? { appliedNow: true, gateway: result.gateway } : { appliedNow: false, gateway: result.gateway, reason: result.reason }
 }
 
 /** One line for humans about when the change applies. */

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { findPositionals, formatOptions, parseCommandLine, type OptionSpecs } from './args'
 import type { Command, Io } from './command'
+import { auditCommands } from './commands/audit'
 import { keyCommands } from './commands/keys'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors'
 
@@ -28,7 +29,7 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 }
 
-const COMMANDS: Command[] = [...keyCommands]
+const COMMANDS: Command[] = [...keyCommands, ...auditCommands]
 
 const ALL_OPTIONS: OptionSpecs = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((command) => command.options))
 
@@ -37,7 +38,7 @@ function globalUsage(): string {
   return [
     'Usage: odoo-mcp <command> [options]',
     '',
-    "Manages the API keys of the odoo-mcp-edge gateway in its D1 database, through wrangler: the local database",
+    "Manages the API keys and reads the audit log of the odoo-mcp-edge gateway in its D1 database, through wrangler: the local database",
     'of `npm start` / `wrangler dev` by default, the deployed one with --remote.',
     '',
     'Commands:',

@@ -62,6 +62,24 @@ export function parseMoment(option: string, value: string, now: number, allowNow
   return time
 }
 
+/**
+ * A moment in the past for search filters: a duration back from now (`7d` = seven days ago) or an ISO 8601
+ * date/date-time.
+ */
+export function parsePastMoment(option: string, value: string, now: number): number {
+  const match = DURATION.exec(value)
+  if (match) return now - Number(match[1]) * DURATION_UNITS[match[2]!]!
+  if (/^\d{4}-\d{2}-\d{2}T[^Z+-]*$/.test(value)) throw new UsageError(`--${option} needs a time zone, e.g. ${value}Z for UTC`)
+  const time = ISO_DATE.test(value) || ISO_DATE_TIME.test(value) ? Date.parse(value) : NaN
+  if (Number.isNaN(time)) {
+    throw new UsageError(
+      `--${option} must be a duration back from now such as 7d, 12h, 30m, or an ISO 8601 date or date-time such as ` +
+        `2026-11-01 or 2026-11-01T08:00:00Z (got '${value}')`,
+    )
+  }
+  return time
+}
+
 /** Removes one trailing line break: the one `echo` and editors add, not whitespace that may belong to the secret. */
 function withoutFinalNewline(text: string): string {
   return text.replace(/\r?\n$/, '')

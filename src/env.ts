@@ -28,6 +28,12 @@ export interface Env {
   KEY_CACHE_TTL_SECONDS: string
   /** One Durable Object per API key (keys/key-object.ts). */
   KEY_OBJECTS: DurableObjectNamespace<import('./keys/key-object').KeyObject>
+  /** Audit chains of requests without a valid key (audit/unauthenticated-object.ts). */
+  UNAUTHENTICATED_AUDIT: DurableObjectNamespace<import('./audit/unauthenticated-object').UnauthenticatedAuditObject>
+  /** Days audit records are kept; the cron deletes older ones. */
+  AUDIT_RETENTION_DAYS: string
+  /** "true": domain literals are stored as "?" in the audit log (the shape stays). */
+  AUDIT_REDACT_DOMAIN_VALUES: string
   /** The global rate limit's shards (limits/global-limiter.ts). */
   GLOBAL_LIMITER: DurableObjectNamespace<import('./limits/global-limiter').GlobalLimiterShard>
 }

@@ -1,16 +1,19 @@
 /**
  * odoo-mcp-edge: the Worker. This file only wires the pieces together, in the order a request meets them
  * (docs/ARCHITECTURE.md):
- *   request id → CORS / Origin → content type → API key admission (key object: status, client IP, rate limits)
- *   → body (size, JSON, no batch) → MCP (tools → guard → Odoo)
+ *   request id → audit record opened → CORS / Origin → content type → API key admission (key object: status,
+ *   client IP, rate limits) → body (size, JSON, no batch) → MCP (tools → guard → Odoo) → audit record appended
+ * the Cron Trigger (audit retention),
  * and exports the Durable Object classes (one per API key, and the global rate limit's shards).
  */
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
 import { adminRoutes } from './admin/routes'
+import { applyRetention } from './audit/retention'
 import { ConfigError, loadConfig } from './config'
 import type { Env } from './env'
+import { auditTrail } from './http/audit'
 import { bearerAuth } from './http/auth'
 import { httpError } from './http/errors'
 import { originGuard, readJsonRpcBody, requireJsonContentType } from './http/transport-guard'
@@ -31,6 +34,9 @@ app.use(async (c, next) => {
 app.get('/healthz', (c) => c.json({ status: 'ok' }))
 
 const allowedOrigins = (env: Env) => loadConfig(env).allowedOrigins
+
+// Every request to /mcp leaves an audit record, refused ones included, stored before the response leaves.
+app.use('/mcp', auditTrail((env) => env.AUDIT_REDACT_DOMAIN_VALUES === 'true'))
 
 // Browsers get CORS headers only for configured origins; others are refused by originGuard below.
 app.use(
@@ -65,7 +71,18 @@ app.onError((error, c) => {
   return httpError(c, 500, 'internal_error', `Internal gateway error; request id ${c.get('requestId')}`)
 })
 
+export { UnauthenticatedAuditObject } from './audit/unauthenticated-object'
 export { KeyObject } from './keys/key-object'
 export { GlobalLimiterShard } from './limits/global-limiter'
 
-export default app satisfies ExportedHandler<Env>
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(
+      applyRetention(env).then(
+        (result) => console.log(JSON.stringify({ level: 'info', where: 'audit retention', ...result })),
+        (error) => logError(error, 'audit retention'),
+      ),
+    )
+  },
+} satisfies ExportedHandler<Env>

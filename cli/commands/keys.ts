@@ -146,10 +146,13 @@ function statusText(record: KeyRecord, now: number): string {
   return `active, EXPIRES IN ${inWords}`
 }
 
-/** Tells the gateway about a change and reports when it applies (stderr for humans, a field for --json). */
+/**
+ * Tells the gateway about a change and says on stderr when it applies, --json or not: stdout keeps exactly the
+ * documented JSON, and a script still sees in its log whether the change is live yet.
+ */
 async function applyNow(context: CommandContext, id: string): Promise<Notification> {
   const notification = await notifyGateway(context, id)
-  if (!context.json) context.io.stderr.write(describeNotification(notification) + '\n')
+  context.io.stderr.write(describeNotification(notification) + '\n')
   return notification
 }
 
@@ -248,9 +251,9 @@ const revoke: Command = {
     const result = await revokeKey(context.target, id, context.now)
     if (!result.found) throw new CliError(`no key with ID ${id}`)
     const { record, alreadyRevoked } = result
-    const notification = await applyNow(context, id)
+    await applyNow(context, id)
     if (context.json) {
-      printJson(context, { id: record.id, revokedAt: isoOrNull(record.revokedAt), alreadyRevoked, appliedNow: notification.appliedNow })
+      printJson(context, { id: record.id, revokedAt: isoOrNull(record.revokedAt), alreadyRevoked })
     } else if (alreadyRevoked) {
       print(context, `Key ${record.id} (${record.name}) was already revoked on ${formatTime(record.revokedAt)}.`)
     } else {
@@ -280,8 +283,8 @@ const policySet: Command = {
     const policy = await readPolicy(file)
     const { found } = await setPolicy(context.target, id, policy!)
     if (!found) throw new CliError(`no key with ID ${id}`)
-    const notification = await applyNow(context, id)
-    if (context.json) printJson(context, { id, policy: JSON.parse(policy!), appliedNow: notification.appliedNow })
+    await applyNow(context, id)
+    if (context.json) printJson(context, { id, policy: JSON.parse(policy!) })
     else print(context, `Policy of key ${id} replaced.`)
     return EXIT_OK
   },
@@ -327,15 +330,9 @@ const rotate: Command = {
     const id = keyIdArgument(context)
     const graceEndsAt = parseMoment('grace', optionalString(context, 'grace') ?? DEFAULT_GRACE, context.now, true)
     const rotated = await rotateKey(context.target, id, context.now, graceEndsAt)
-    const notification = await applyNow(context, id)
+    await applyNow(context, id)
     if (context.json) {
-      printJson(context, {
-        id: rotated.id,
-        key: rotated.key,
-        prefix: rotated.prefix,
-        graceEndsAt: new Date(rotated.graceEndsAt).toISOString(),
-        appliedNow: notification.appliedNow,
-      })
+      printJson(context, { id: rotated.id, key: rotated.key, prefix: rotated.prefix, graceEndsAt: new Date(rotated.graceEndsAt).toISOString() })
       return EXIT_OK
     }
     print(

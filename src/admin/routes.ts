@@ -2,6 +2,7 @@
  * The admin channel: how the CLI makes a key change take effect at once, everywhere (docs/KEY-LIFECYCLE.md).
  *
  *   POST /admin/keys/:id/refresh     → the key's Durable Object reloads the key from D1 now
+ *   POST /admin/audit/heads          → the audit chain heads the objects hold, for `audit verify`
  *
  * Requests are signed with ADMIN_SECRET (admin/signature.ts). The route carries no data: D1 stays the only source
  * of truth, so even a forged or replayed call could only make an object read D1 again. Without ADMIN_SECRET the
@@ -40,6 +41,39 @@ adminRoutes.post('/keys/:id/refresh', async (c) => {
   } catch (error) {
     logError(error, 'admin refresh', c.get('requestId'))
     return httpError(c, 503, 'refresh_failed', 'The key object could not reload the key from D1; it will within the key cache time')
+  }
+})
+
+const CHAIN_ID = /^(key_[0-9a-f]{16}|anon-\d{1,3})$/
+const MAX_CHAINS = 1_000
+
+/**
+ * The head of each audit chain as its object knows it (seq and hash of the last record D1 acknowledged, and how
+ * many wait in the outbox). `audit verify` compares them with D1's last rows: a truncated or consistently rewritten
+ * tail, invisible to the chain alone, shows here.
+ */
+adminRoutes.post('/audit/heads', async (c) => {
+  let chains: unknown
+  try {
+    chains = (JSON.parse(await c.req.text()) as { chains?: unknown }).chains
+  } catch {
+    return httpError(c, 400, 'invalid_body', 'Send {"chains": ["key_...", "anon-0", ...]}')
+  }
+  if (!Array.isArray(chains) || chains.length > MAX_CHAINS || !chains.every((chain) => typeof chain === 'string' && CHAIN_ID.test(chain))) {
+    return httpError(c, 400, 'invalid_body', `"chains" must list up to ${MAX_CHAINS} chain ids (key_... or anon-N)`)
+  }
+  try {
+    const heads = await Promise.all(
+      (chains as string[]).map((chain) =>
+        chain.startsWith('anon-')
+          ? c.env.UNAUTHENTICATED_AUDIT.get(c.env.UNAUTHENTICATED_AUDIT.idFromName(chain)).auditHead()
+          : c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(chain)).auditHead(),
+      ),
+    )
+    return c.json({ heads: (chains as string[]).map((chain, index) => ({ ...heads[index], chainId: chain })) })
+  } catch (error) {
+    logError(error, 'admin audit heads', c.get('requestId'))
+    return httpError(c, 503, 'heads_unavailable', 'Could not read the audit chain heads; retry shortly')
   }
 })
 

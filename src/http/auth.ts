@@ -10,9 +10,9 @@
  * says what to do. If the key object cannot answer, the request is refused (503), never let through.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import type { Admission, RefusalReason } from '../keys/admission'
+import type { Admission, KeyIdentity, RefusalReason } from '../keys/admission'
 import { keyIdForHash } from '../keys/key-directory'
-import { API_KEY_PREFIX, parseApiKey } from '../keys/key-format'
+import { API_KEY_PREFIX, displayPrefix, parseApiKey } from '../keys/key-format'
 import { sha256Hex } from '../lib/crypto'
 import { loadLimitsConfig } from '../limits/config'
 import { rateLimitHeaders, retryAfterSeconds } from '../limits/headers'
@@ -51,6 +51,17 @@ function refusalMessage(reason: RefusalReason, at: number | undefined): string {
   }
 }
 
+/** Puts who made a refused request on its audit record (the key was found: its chain gets the record). */
+function identify(c: Context<GatewayEnv>, key: KeyIdentity | undefined): void {
+  if (!key) return
+  const record = c.get('audit')?.record
+  if (!record) return
+  record.keyId = key.id
+  record.keyName = key.name
+  record.keyPrefix = key.prefix
+  record.odooUser = key.odooLogin
+}
+
 function unauthorized(c: Context<GatewayEnv>, message: string): Response {
   return httpError(c, 401, 'invalid_token', message, challenge('invalid_token'))
 }
@@ -74,6 +85,7 @@ async function requestIdOf(request: Request): Promise<string | number | null> {
 }
 
 async function rateLimited(c: Context<GatewayEnv>, admission: Extract<Admission, { kind: 'rate_limited' }>): Promise<Response> {
+  c.get('audit')?.outcome('denied', admission.scope === 'key' ? 'rate_limited' : 'global_rate_limited')
   const seconds = retryAfterSeconds(admission.retryAfterMs)
   const global = admission.scope === 'global' ? loadLimitsConfig(c.env).global : null
   const headers =
@@ -109,13 +121,22 @@ export function bearerAuth(): MiddlewareHandler<GatewayEnv> {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header)
     if (!match) return unauthorized(c, 'The Authorization header must be "Bearer <API key>"')
     const parsed = parseApiKey(match[1]!)
-    if (!parsed.ok) return unauthorized(c, 'The API key is malformed (wrong format or checksum): check it was copied completely')
+    if (!parsed.ok) {
+      // Our own format only, and no more of it than the display prefix: anything else might be someone's secret.
+      if (match[1]!.startsWith(API_KEY_PREFIX) && match[1]!.length >= 12) c.get('audit')?.presentedPrefix(match[1]!.slice(0, 12))
+      c.get('audit')?.outcome('denied', 'malformed_key')
+      return unauthorized(c, 'The API key is malformed (wrong format or checksum): check it was copied completely')
+    }
+    c.get('audit')?.presentedPrefix(displayPrefix(parsed.key))
 
     const keyHash = await sha256Hex(parsed.key)
     let admission: Admission
     try {
       const keyId = await keyIdForHash(c.env.DB, keyHash)
-      if (keyId === null) return unauthorized(c, refusalMessage('unknown', undefined))
+      if (keyId === null) {
+        c.get('audit')?.outcome('denied', 'unknown_key')
+        return unauthorized(c, refusalMessage('unknown', undefined))
+      }
       const stub = c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId))
       // The RPC stub's inferred type mangles unions; the object returns exactly an Admission.
       const admitted = stub.admit({ keyId, keyHash, clientAddress: clientAddress(c.req.raw) }) as unknown as Promise<Admission>
@@ -125,8 +146,10 @@ export function bearerAuth(): MiddlewareHandler<GatewayEnv> {
       return unavailable(c, error instanceof AdmitTimeout ? 'the key service timed out' : 'the key service is unreachable or overloaded')
     }
 
+    if (admission.kind !== 'admitted') identify(c, 'key' in admission ? admission.key : undefined)
     switch (admission.kind) {
       case 'refused':
+        c.get('audit')?.outcome('denied', `${admission.reason}_key`)
         return unauthorized(c, refusalMessage(admission.reason, admission.at))
       case 'unavailable':
         return unavailable(c, 'the key store is unreachable')
@@ -146,6 +169,7 @@ export function bearerAuth(): MiddlewareHandler<GatewayEnv> {
         return rateLimited(c, admission)
       case 'admitted': {
         c.set('apiKey', admission.key)
+        c.get('audit')?.key(admission.key)
         const { spec, remaining, resetMs } = admission.rate
         for (const [name, value] of Object.entries(rateLimitHeaders('key', spec, remaining, resetMs))) c.header(name, value)
         return next()

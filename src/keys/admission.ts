@@ -12,12 +12,15 @@ export interface RateState {
   resetMs: number
 }
 
+/** Who a refused request came from, for the audit log (the key was found, but may not be used now). */
+export type KeyIdentity = Pick<ApiKeyRecord, 'id' | 'name' | 'prefix' | 'odooLogin'>
+
 export type Admission =
   | { kind: 'admitted'; key: ApiKeyRecord; rate: RateState }
-  | { kind: 'refused'; reason: RefusalReason; at?: number }
-  | { kind: 'ip_not_allowed'; unknownAddress: boolean }
-  | { kind: 'policy_invalid' }
-  | { kind: 'rate_limited'; scope: 'key' | 'global'; retryAfterMs: number; rate: RateState }
+  | { kind: 'refused'; reason: RefusalReason; at?: number; key?: KeyIdentity }
+  | { kind: 'ip_not_allowed'; unknownAddress: boolean; key: KeyIdentity }
+  | { kind: 'policy_invalid'; key: KeyIdentity }
+  | { kind: 'rate_limited'; scope: 'key' | 'global'; retryAfterMs: number; rate: RateState; key: KeyIdentity }
   /** The key's data could not be read (D1 down): refused, never let through. */
   | { kind: 'unavailable' }
 

@@ -11,8 +11,13 @@
  *
  * The key's bucket (one number) and last use are written to storage on every admitted request; `last_used_at`
  * reaches D1 from an alarm at most once a minute, never on the request path.
+ *
+ * It also holds the key's audit chain (audit/outbox.ts): each request's record is appended here before the response
+ * leaves, and the alarm copies batches to D1.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { AuditOutbox, type FlushResult } from '../audit/outbox'
+import type { AuditRecord } from '../audit/record'
 import type { Env } from '../env'
 import { loadLimitsConfig, type LimitsConfig } from '../limits/config'
 import { giveBack, takeUpTo, type BucketSpec } from '../limits/gcra'
@@ -53,13 +58,35 @@ export class KeyObject extends DurableObject<Env> {
   private cachedSeq = 0
   private usage: UsageState
   private budget: GlobalBudget | undefined
-  private alarmSet = false
+  private readonly audit: AuditOutbox
+  /** When the alarm is set for (mirrors storage, read once at start), or null. */
+  private alarmAt: number | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.limits = loadLimitsConfig(env)
     this.cached = ctx.storage.kv.get<CachedKey>(CACHE_KEY)
     this.usage = ctx.storage.kv.get<UsageState>(USAGE_KEY) ?? { tat: 0, lastUsedAt: null, flushedLastUsedAt: null }
+    this.audit = new AuditOutbox(ctx.storage, () => this.env.DB)
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm()
+    })
+  }
+
+  /** Appends one request's audit record to the key's chain; resolves once it is durable in this object. */
+  appendAudit(record: AuditRecord): number {
+    const seq = this.audit.append(record.keyId!, record)
+    this.scheduleAlarm(this.audit.nextFlushAt(Date.now())!)
+    return seq
+  }
+
+  /** Sends pending audit records to D1 now (tests, and `audit flush` from the admin channel). */
+  flushAudit(): Promise<FlushResult> {
+    return this.audit.flush()
+  }
+
+  auditHead() {
+    return this.audit.head()
   }
 
   async admit(input: AdmitInput): Promise<Admission> {
@@ -85,16 +112,19 @@ export class KeyObject extends DurableObject<Env> {
 
     const secret = secrets.find((candidate) => candidate.hash === input.keyHash)
     if (!secret) return { kind: 'refused', reason: 'unknown' }
+    const identity = { id: key.id, name: key.name, prefix: secret.prefix, odooLogin: key.odooLogin }
     const status = keyStatus(key, now)
-    if (status === 'revoked') return { kind: 'refused', reason: 'revoked', at: key.revokedAt! }
-    if (status === 'expired') return { kind: 'refused', reason: 'expired', at: key.expiresAt! }
-    if (secret.retiresAt !== null && secret.retiresAt <= now) return { kind: 'refused', reason: 'rotated', at: secret.retiresAt }
+    if (status === 'revoked') return { kind: 'refused', reason: 'revoked', at: key.revokedAt!, key: identity }
+    if (status === 'expired') return { kind: 'refused', reason: 'expired', at: key.expiresAt!, key: identity }
+    if (secret.retiresAt !== null && secret.retiresAt <= now) {
+      return { kind: 'refused', reason: 'rotated', at: secret.retiresAt, key: identity }
+    }
 
     const policy = keyPolicy(key)
-    if (policy.kind === 'invalid') return { kind: 'policy_invalid' }
+    if (policy.kind === 'invalid') return { kind: 'policy_invalid', key: identity }
     if (policy.kind === 'valid') {
       const decision = checkClientAddress(policy.policy.ip, input.clientAddress)
-      if (decision !== 'allowed') return { kind: 'ip_not_allowed', unknownAddress: decision === 'unknown_address' }
+      if (decision !== 'allowed') return { kind: 'ip_not_allowed', unknownAddress: decision === 'unknown_address', key: identity }
     }
 
     // Key bucket: decided and recorded with no await in between, so two concurrent requests cannot both take the
@@ -105,17 +135,20 @@ export class KeyObject extends DurableObject<Env> {
     this.usage.tat = taken.tat
     this.usage.lastUsedAt = now
     this.saveUsage()
-    this.scheduleLastUsedFlush()
-    if (taken.granted === 0) return { kind: 'rate_limited', scope: 'key', retryAfterMs: taken.retryAfterMs, rate }
+    // last_used_at reaches D1 at most once a minute: a minute after the last copy, or after the first use.
+    const flushed = this.usage.flushedLastUsedAt
+    this.scheduleAlarm(flushed === null ? now + LAST_USED_FLUSH_MS : Math.max(now, flushed + LAST_USED_FLUSH_MS))
+    if (taken.granted === 0) return { kind: 'rate_limited', scope: 'key', retryAfterMs: taken.retryAfterMs, rate, key: identity }
 
     const global = await this.globalBudget(input.keyId).take()
     if (!global.ok) {
       // Refused for the deployment's sake: the key's own token is given back.
       this.usage.tat = giveBack(spec, this.usage.tat, Date.now(), 1)
       this.saveUsage()
-      return { kind: 'rate_limited', scope: 'global', retryAfterMs: global.retryAfterMs, rate }
+      return { kind: 'rate_limited', scope: 'global', retryAfterMs: global.retryAfterMs, rate, key: identity }
     }
-    return { kind: 'admitted', key, rate }
+    // The prefix of the secret actually presented (the old one during a rotation's grace period).
+    return { kind: 'admitted', key: secret.prefix === key.prefix ? key : { ...key, prefix: secret.prefix }, rate }
   }
 
   /** The admin channel: reload the key from D1 now. Returns the key's status as the object now sees it. */
@@ -125,20 +158,27 @@ export class KeyObject extends DurableObject<Env> {
     return { found: true, status: keyStatus(loaded.key, Date.now()), loadedAt: loaded.loadedAt }
   }
 
-  /** Copies last_used_at to D1; retried by the next alarm when D1 fails. */
+  /** Sends pending audit records and last_used_at to D1; whatever fails is retried by the next alarm. */
   override async alarm(): Promise<void> {
-    this.alarmSet = false
+    this.alarmAt = null
+    const result = await this.audit.flush()
+    if (result.error) console.error(JSON.stringify({ level: 'error', where: 'audit flush', chain: this.audit.head().chainId, message: result.error }))
+    let lastUsedRetry = false
     const { lastUsedAt, flushedLastUsedAt } = this.usage
     const keyId = this.cached?.key.id
-    if (lastUsedAt === null || lastUsedAt === flushedLastUsedAt || !keyId) return
-    try {
-      await saveLastUsed(this.env.DB, keyId, lastUsedAt)
-      this.usage.flushedLastUsedAt = lastUsedAt
-      this.saveUsage()
-    } catch (error) {
-      console.error(JSON.stringify({ level: 'error', where: 'last_used_at flush', key_id: keyId, message: String(error) }))
-      this.scheduleLastUsedFlush()
+    if (lastUsedAt !== null && lastUsedAt !== flushedLastUsedAt && keyId) {
+      try {
+        await saveLastUsed(this.env.DB, keyId, lastUsedAt)
+        this.usage.flushedLastUsedAt = lastUsedAt
+        this.saveUsage()
+      } catch (error) {
+        console.error(JSON.stringify({ level: 'error', where: 'last_used_at flush', key_id: keyId, message: String(error) }))
+        lastUsedRetry = true
+      }
     }
+    const now = Date.now()
+    const next = [this.audit.nextFlushAt(now), lastUsedRetry ? now + LAST_USED_FLUSH_MS : null].filter((at): at is number => at !== null)
+    if (next.length > 0) this.scheduleAlarm(Math.min(...next))
   }
 
   /**
@@ -185,12 +225,10 @@ export class KeyObject extends DurableObject<Env> {
     this.ctx.storage.kv.put(USAGE_KEY, this.usage)
   }
 
-  private scheduleLastUsedFlush(): void {
-    if (this.alarmSet) return
-    this.alarmSet = true
-    // Not awaited: the output gate keeps the response until the alarm is stored.
-    void this.ctx.storage.getAlarm().then(async (existing) => {
-      if (existing === null) await this.ctx.storage.setAlarm(Date.now() + LAST_USED_FLUSH_MS)
-    })
+  /** Makes sure the alarm runs no later than `at`. Not awaited: the output gate keeps answers until it is stored. */
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return
+    this.alarmAt = at
+    void this.ctx.storage.setAlarm(at)
   }
 }

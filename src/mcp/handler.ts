@@ -11,10 +11,12 @@ import { createMcpServer } from './server'
 
 export async function handleMcpPost(c: Context<GatewayEnv>): Promise<Response> {
   const requestId = c.get('requestId')
+  c.get('audit').message(c.get('rpcMessage'))
   const log = (error: unknown, where: string) => logError(error, where, requestId)
   const server = createMcpServer({
     requestId,
     logError: log,
+    audit: c.get('audit'),
     context: () =>
       createKeySession({
         env: c.env,

@@ -4,6 +4,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js'
+import type { ToolAudit } from '../audit/trail'
 import { runTool, toolErrorResult, type ToolContext, type ToolDefinition } from './tool'
 import { ALL_TOOLS } from './tools'
 
@@ -32,6 +33,8 @@ export interface McpServerOptions {
   logError(error: unknown, where: string): void
   /** Builds the key's Odoo session; called once, on the first tool call. */
   context(): Promise<ToolContext>
+  /** Where the tool call reports what it did, for the audit log. */
+  audit: ToolAudit
 }
 
 /**
@@ -58,8 +61,9 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       async (args) => {
         try {
           context ??= options.context()
-          return await runTool(tool, args, await context)
+          return await runTool(tool, args, await context, options.audit)
         } catch (error) {
+          options.audit.failed(error)
           return toolErrorResult(error, options)
         }
       },

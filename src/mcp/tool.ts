@@ -6,6 +6,7 @@
  */
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
 import type { z } from 'zod'
+import { NO_TOOL_AUDIT, type ToolAudit } from '../audit/trail'
 import { ToolError } from '../errors'
 import type { AccessGuard } from '../guard/guard'
 import type { GuardedOdoo } from '../guard/guarded-odoo'
@@ -38,16 +39,22 @@ export function defineTool<Shape extends z.ZodRawShape>(tool: ToolDefinition<Sha
   return tool
 }
 
-export async function runTool(tool: ToolDefinition, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
+export async function runTool(tool: ToolDefinition, args: unknown, ctx: ToolContext, audit: ToolAudit = NO_TOOL_AUDIT): Promise<CallToolResult> {
   try {
     const request = tool.plan(args as never)
+    audit.planned(request, (args as { domain?: unknown }).domain)
     const authorized = await ctx.guard.authorize(request)
+    audit.authorized(authorized)
+    const odooStarted = performance.now()
     const result = await tool.execute(authorized, ctx.odoo)
+    audit.odooTime(performance.now() - odooStarted)
+    audit.succeeded(result, authorized)
     return {
       content: [{ type: 'text', text: JSON.stringify(result) }],
       structuredContent: result,
     }
   } catch (error) {
+    audit.failed(error)
     return toolErrorResult(error, ctx)
   }
 }

@@ -1,0 +1,69 @@
+/**
+ * The audit record: one per MCP request, refused ones included. Field names here are the stable names of
+ * `odoo-mcp audit search --json` (docs/AUDIT.md); D1 columns are their snake_case forms.
+ */
+
+export type AuditOutcome = 'ok' | 'denied' | 'error'
+
+export interface AuditRecord {
+  /** Request start, ms since the epoch (UTC). */
+  time: number
+  requestId: string
+  /** null for requests without a valid key. */
+  keyId: string | null
+  keyName: string | null
+  /** For a key the gateway could not match: the presented display prefix (omk_ + 8), never more of the secret. */
+  keyPrefix: string | null
+  odooUser: string | null
+  ip: string | null
+  userAgent: string | null
+  /** MCP clientInfo ("name/version") when the request carried it (initialize). */
+  clientInfo: string | null
+  /** JSON-RPC method: initialize, tools/list, tools/call... */
+  method: string | null
+  tool: string | null
+  model: string | null
+  /** search, read, count, aggregate, describe, list, create, update, delete. */
+  operation: string | null
+  /** Record ids returned or written (capped at MAX_RECORDED_IDS, see recordIdsTruncated). */
+  recordIds: number[]
+  recordIdsTruncated: boolean
+  /** Fields returned or written. */
+  fields: string[]
+  /** The domain as sent, literal values replaced by "?" when AUDIT_REDACT_DOMAIN_VALUES is on. */
+  domain: unknown
+  outcome: AuditOutcome
+  /** Why, for denied and error outcomes: invalid_token, ip_not_allowed, rate_limited, policy, odoo_access_error... */
+  code: string | null
+  httpStatus: number
+  latencyMs: number
+  odooLatencyMs: number | null
+  responseBytes: number
+}
+
+/** A record as it sits in a chain: its place and the links that make the chain tamper-evident. */
+export interface ChainedAuditRecord extends AuditRecord {
+  chainId: string
+  seq: number
+  prevHash: string
+  hash: string
+}
+
+/** Most record ids kept in one record; a 500-record page fits, a bigger write is marked truncated. */
+export const MAX_RECORDED_IDS = 1000
+
+/** The hash of "no predecessor": the first record of every chain points at it. */
+export const GENESIS_HASH = '0'.repeat(64)
+
+/** Tool name → the operation word of the audit log. */
+export const TOOL_OPERATIONS: Record<string, string> = {
+  list_models: 'list',
+  describe_model: 'describe',
+  search_records: 'search',
+  read_records: 'read',
+  count_records: 'count',
+  aggregate_records: 'aggregate',
+  create_record: 'create',
+  update_records: 'update',
+  delete_records: 'delete',
+}

@@ -1,0 +1,172 @@
+/**
+ * What one request leaves in the audit log, filled in as the request passes through the gateway: the audit
+ * middleware opens it, authentication adds the key, the MCP layer the method, the tool, the model and what was
+ * read or written, and the middleware closes it with the outcome, latency and size, then hands it to the chain.
+ */
+import { ToolError } from '../errors'
+import type { AuthorizedRequest, ToolRequest } from '../guard/request'
+import type { ApiKeyRecord } from '../keys/key-store'
+import { OdooError, OdooUnavailableError } from '../odoo/errors'
+import { MAX_RECORDED_IDS, TOOL_OPERATIONS, type AuditOutcome, type AuditRecord } from './record'
+
+/** The hooks a tool call reports through (mcp/tool.ts). */
+export interface ToolAudit {
+  planned(request: ToolRequest, rawDomain: unknown): void
+  authorized(request: AuthorizedRequest): void
+  odooTime(ms: number): void
+  succeeded(result: Record<string, unknown>, request: AuthorizedRequest): void
+  failed(error: unknown): void
+}
+
+const MAX_TEXT = 512
+
+const clip = (text: string | null | undefined): string | null => (text == null ? null : text.slice(0, MAX_TEXT))
+
+/** Replaces every literal of a domain by "?", keeping its shape (operators, fields, nesting). */
+export function redactDomain(domain: unknown): unknown {
+  if (!Array.isArray(domain)) return domain
+  return domain.map((item) =>
+    Array.isArray(item) && item.length === 3 && typeof item[0] === 'string' && typeof item[1] === 'string' ? [item[0], item[1], '?'] : item,
+  )
+}
+
+export class AuditTrail implements ToolAudit {
+  readonly record: AuditRecord
+  private readonly started: number
+  private toolOutcomeSet = false
+
+  constructor(input: { requestId: string; ip: string | null; userAgent: string | null; redactDomains: boolean }) {
+    this.started = performance.now()
+    this.redactDomains = input.redactDomains
+    this.record = {
+      time: Date.now(),
+      requestId: input.requestId,
+      keyId: null,
+      keyName: null,
+      keyPrefix: null,
+      odooUser: null,
+      ip: input.ip,
+      userAgent: clip(input.userAgent),
+      clientInfo: null,
+      method: null,
+      tool: null,
+      model: null,
+      operation: null,
+      recordIds: [],
+      recordIdsTruncated: false,
+      fields: [],
+      domain: null,
+      outcome: 'ok',
+      code: null,
+      httpStatus: 0,
+      latencyMs: 0,
+      odooLatencyMs: null,
+      responseBytes: 0,
+    }
+  }
+
+  private readonly redactDomains: boolean
+
+  presentedPrefix(prefix: string): void {
+    this.record.keyPrefix = prefix
+  }
+
+  key(key: ApiKeyRecord): void {
+    this.record.keyId = key.id
+    this.record.keyName = key.name
+    this.record.keyPrefix = key.prefix
+    this.record.odooUser = key.odooLogin
+  }
+
+  /** A refusal or failure decided outside a tool (HTTP layer, JSON-RPC layer). The first one set wins. */
+  outcome(outcome: AuditOutcome, code: string): void {
+    if (this.record.outcome !== 'ok') return
+    this.record.outcome = outcome
+    this.record.code = code
+  }
+
+  /** The parsed JSON-RPC message: method, MCP clientInfo, and for tools/call the tool name and model. */
+  message(message: unknown): void {
+    if (!message || typeof message !== 'object') return
+    const { method, params } = message as { method?: unknown; params?: Record<string, unknown> }
+    if (typeof method === 'string') this.record.method = clip(method)
+    const clientInfo = params?.clientInfo as { name?: unknown; version?: unknown } | undefined
+    if (clientInfo && typeof clientInfo.name === 'string') {
+      this.record.clientInfo = clip(`${clientInfo.name}${typeof clientInfo.version === 'string' ? `/${clientInfo.version}` : ''}`)
+    }
+    if (method === 'tools/call' && typeof params?.name === 'string') {
+      this.record.tool = clip(params.name)
+      this.record.operation = TOOL_OPERATIONS[params.name] ?? null
+      const args = params.arguments as Record<string, unknown> | undefined
+      if (typeof args?.model === 'string') this.record.model = clip(args.model)
+    }
+  }
+
+  planned(request: ToolRequest, rawDomain: unknown): void {
+    this.record.model = request.model
+    if (rawDomain !== undefined) this.record.domain = this.redactDomains ? redactDomain(rawDomain) : rawDomain
+    if (request.ids) this.ids(request.ids)
+  }
+
+  authorized(request: AuthorizedRequest): void {
+    const written = request.values ? Object.keys(request.values) : []
+    this.record.fields = [...new Set([...request.readFields, ...written])]
+  }
+
+  odooTime(ms: number): void {
+    this.record.odooLatencyMs = Math.round((this.record.odooLatencyMs ?? 0) + ms)
+  }
+
+  succeeded(result: Record<string, unknown>, request: AuthorizedRequest): void {
+    this.toolOutcomeSet = true
+    const records = result.records
+    if (Array.isArray(records)) {
+      this.ids(records.map((record) => (record as { id?: unknown }).id).filter((id): id is number => typeof id === 'number'))
+    } else if (typeof result.id === 'number') {
+      this.ids([result.id])
+    } else if (request.ids) {
+      this.ids(request.ids)
+    }
+  }
+
+  failed(error: unknown): void {
+    this.toolOutcomeSet = true
+    if (error instanceof ToolError) this.outcome('denied', error.code)
+    else if (error instanceof OdooError) {
+      const name = error.exceptionName
+      this.outcome(name === 'AccessError' || name === 'AccessDenied' ? 'denied' : 'error', `odoo_${snake(name)}`)
+    } else if (error instanceof OdooUnavailableError) this.outcome('error', 'odoo_unavailable')
+    else this.outcome('error', 'internal_error')
+  }
+
+  /** Whether a tool call already reported how it ended (the SDK answers bad arguments without calling the tool). */
+  get toolReported(): boolean {
+    return this.toolOutcomeSet
+  }
+
+  finish(status: number, responseBytes: number): AuditRecord {
+    this.record.httpStatus = status
+    this.record.responseBytes = responseBytes
+    this.record.latencyMs = Math.round(performance.now() - this.started)
+    if (status >= 500) this.outcome('error', `http_${status}`)
+    else if (status >= 400) this.outcome('denied', `http_${status}`)
+    return this.record
+  }
+
+  private ids(ids: number[]): void {
+    const unique = [...new Set([...this.record.recordIds, ...ids])]
+    this.record.recordIdsTruncated ||= unique.length > MAX_RECORDED_IDS
+    this.record.recordIds = unique.slice(0, MAX_RECORDED_IDS)
+  }
+}
+
+const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()
+
+/** A trail that records nothing, for code paths that run without a request (tests of tools in isolation). */
+export const NO_TOOL_AUDIT: ToolAudit = {
+  planned() {},
+  authorized() {},
+  odooTime() {},
+  succeeded() {},
+  failed() {},
+}

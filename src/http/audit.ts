@@ -1,0 +1,74 @@
+/**
+ * The audit middleware of /mcp: opens the request's audit record, lets the request run, then closes the record
+ * (outcome, status, latency, size) and appends it to its chain in a Durable Object before the response leaves.
+ *
+ * A response with data is never released unaudited: if the record cannot be stored, a successful answer is replaced
+ * by 503 `audit_unavailable` (the client may retry). Refusals carry no data and are released either way.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AuditRecord } from '../audit/record'
+import { AuditTrail } from '../audit/trail'
+import { unauthenticatedChainFor } from '../audit/unauthenticated-object'
+import type { Env } from '../env'
+import { httpErrorBody } from '../errors'
+import { logError } from '../log'
+import { clientAddress } from './auth'
+import type { GatewayEnv } from './types'
+
+/** Bodies above this size are not parsed to find a JSON-RPC error (ours are small; tool results can be large). */
+const MAX_INSPECTED_BYTES = 256 * 1024
+
+async function appendToChain(env: Env, record: AuditRecord): Promise<void> {
+  if (record.keyId) {
+    await env.KEY_OBJECTS.get(env.KEY_OBJECTS.idFromName(record.keyId)).appendAudit(record)
+  } else {
+    const chain = unauthenticatedChainFor(record.ip)
+    await env.UNAUTHENTICATED_AUDIT.get(env.UNAUTHENTICATED_AUDIT.idFromName(chain)).appendAudit(chain, record)
+  }
+}
+
+/** What the MCP answer says when the tool did not report (the SDK refused the arguments, or the method failed). */
+function inspectAnswer(trail: AuditTrail, body: ArrayBuffer, contentType: string | null): void {
+  if (trail.toolReported || trail.record.outcome !== 'ok') return
+  if (!contentType?.includes('application/json') || body.byteLength > MAX_INSPECTED_BYTES) return
+  try {
+    const answer = JSON.parse(new TextDecoder().decode(body)) as { error?: { code?: number }; result?: { isError?: boolean } }
+    if (answer.error) trail.outcome('error', `jsonrpc_${answer.error.code ?? 'unknown'}`)
+    else if (answer.result?.isError) trail.outcome('denied', 'invalid_arguments')
+  } catch {
+    // Not JSON: nothing more to learn.
+  }
+}
+
+export function auditTrail(redactDomains: (env: Env) => boolean): MiddlewareHandler<GatewayEnv> {
+  return async function audit(c: Context<GatewayEnv>, next) {
+    // CORS preflights are the browser's, not MCP requests.
+    if (c.req.method === 'OPTIONS') return next()
+    const trail = new AuditTrail({
+      requestId: c.get('requestId'),
+      ip: clientAddress(c.req.raw) ?? null,
+      userAgent: c.req.header('user-agent') ?? null,
+      redactDomains: redactDomains(c.env),
+    })
+    c.set('audit', trail)
+    await next()
+
+    const response = c.res
+    const body = await response.arrayBuffer()
+    inspectAnswer(trail, body, response.headers.get('content-type'))
+    const record = trail.finish(response.status, body.byteLength)
+    try {
+      await appendToChain(c.env, record)
+    } catch (error) {
+      logError(error, 'audit append', record.requestId)
+      if (record.outcome === 'ok') {
+        c.res = Response.json(
+          httpErrorBody('audit_unavailable', 'The request could not be recorded in the audit log, so its answer is withheld; retry shortly', record.requestId),
+          { status: 503, headers: { 'Retry-After': '1', 'X-Request-Id': record.requestId } },
+        )
+        return
+      }
+    }
+    c.res = new Response(body, response)
+  }
+}
