@@ -47,6 +47,9 @@ function workersProject(options: {
       include: options.include,
       exclude: options.exclude ?? [],
       setupFiles: ['test/worker/setup.ts'],
+      // One file at a time: the files of a project share one runtime, and the restart tests
+      // (abortAllDurableObjects) would otherwise cut the Durable Objects of a file running alongside.
+      fileParallelism: false,
       // The Odoo simulators are served for real on loopback (Odoo 18 over JSON-RPC, Odoo 19 with JSON-2).
       globalSetup: ['test/support/global-setup.ts'],
     },

@@ -13,7 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { generateCredentialsKey } from '../../src/lib/crypto'
-import { applySchema, projectRoot, runNode, WRANGLER_ENV, wranglerBin, type LocalD1 } from '../support/wrangler'
+import { applySchema, projectRoot, queryD1, runNode, WRANGLER_ENV, wranglerBin, type LocalD1 } from '../support/wrangler'
 
 const BIN = join(projectRoot, 'bin', 'odoo-mcp.mjs')
 const SALES_POLICY = {
@@ -232,5 +232,40 @@ describe('wrangler dev + MCP SDK client + CLI', () => {
     expect(((await old.json()) as { message: string }).message).toMatch(/rotated/)
     expect((await ping(rotated.key)).status).toBe(401)
     expect((await ping(again.key)).status).toBe(200)
+  })
+
+  it('records every call in the audit log, searchable and verifiable, and catches a deleted tail', async () => {
+    const created = await createKey('e2e audit', 'sales_agent', SALES_POLICY)
+    const client = await connect(created.key)
+    const found = await client.callTool({ name: 'search_records', arguments: { model: 'sale.order', fields: ['name'] } })
+    expect(found.isError, text(found as CallToolResult)).toBeFalsy()
+    const refused = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', fields: ['email'] } })
+    expect(refused.isError).toBe(true)
+    await client.close()
+
+    // Records reach D1 about a second after their request.
+    type Found = { tool: string | null; method: string; outcome: string; code: string | null; recordIds: number[]; odooUser: string; clientInfo: string | null }
+    let records: Found[] = []
+    for (let attempt = 0; attempt < 20 && records.filter((r) => r.tool).length < 2; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      records = JSON.parse(await cli(['audit', 'search', '--key', created.id, '--json'])) as Found[]
+    }
+    const calls = records.filter((record) => record.tool === 'search_records')
+    expect(calls.map((record) => record.outcome).sort()).toEqual(['denied', 'ok'])
+    expect(calls.find((record) => record.outcome === 'ok')!.recordIds.sort()).toEqual([1, 2, 3])
+    expect(calls.find((record) => record.outcome === 'denied')!.code).toBe('policy_denied')
+    expect(records.every((record) => record.odooUser === 'sales_agent')).toBe(true)
+    expect(records.some((record) => record.method === 'initialize' && record.clientInfo === 'e2e/1.0.0')).toBe(true)
+
+    const env = { ...process.env, CREDENTIALS_KEY: credentialsKey, ODOO_MCP_GATEWAY_URL: baseUrl, ODOO_MCP_ADMIN_SECRET: adminSecret }
+    const verify = () => runNode(BIN, ['audit', 'verify', '--key', created.id, '--persist-to', d1.persistTo], { env })
+    const clean = await verify()
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0)
+    expect(clean.stderr).not.toMatch(/not checked/)
+    // Deleting the newest record leaves a perfectly linked chain: only the head kept by the key object tells.
+    await queryD1(d1, `DELETE FROM audit_log WHERE chain_id = '${created.id}' AND seq = (SELECT MAX(seq) FROM audit_log WHERE chain_id = '${created.id}')`)
+    const truncated = await verify()
+    expect(truncated.code).toBe(1)
+    expect(truncated.stdout).toMatch(/DELETED \(the gateway wrote up to #\d+\)/)
   })
 })

@@ -292,3 +292,23 @@ describe('retention', () => {
     expect(await auditByRequestId(`ancient-${id}`)).toBeUndefined()
   })
 })
+
+describe('chain heads over the admin channel', () => {
+  it('reports each chain head as its object holds it, matching the last row in D1', async () => {
+    const { signAdminRequest } = await import('../../../src/admin/signature')
+    const { gatewayFetch } = await import('../helpers')
+    const { id, key } = await createTestKey({ policy: SALES_POLICY })
+    for (let index = 0; index < 3; index++) await (await postMcp(key, { jsonrpc: '2.0', id: index, method: 'ping' })).arrayBuffer()
+    await flushAudit([id])
+    const path = '/admin/audit/heads'
+    const post = async (body: string) =>
+      gatewayFetch(`http://gateway.test${path}`, { method: 'POST', headers: await signAdminRequest(env.ADMIN_SECRET!, 'POST', path, body), body })
+    const response = await post(JSON.stringify({ chains: [id, 'anon-0'] }))
+    expect(response.status).toBe(200)
+    const { heads } = (await response.json()) as { heads: { chainId: string; seq: number; hash: string; pending: number }[] }
+    const last = (await chainRecords(id)).at(-1)!
+    expect(heads[0]).toMatchObject({ chainId: id, seq: last.seq, hash: last.hash, pending: 0 })
+    expect(heads[1]!.chainId).toBe('anon-0')
+    for (const bad of ['{"chains": ["key_x; DROP"]}', '{"chains": "all"}', 'nope']) expect((await post(bad)).status).toBe(400)
+  })
+})
