@@ -85,3 +85,50 @@ CREATE TABLE IF NOT EXISTS audit_anchors (
   hash            TEXT NOT NULL,
   time            INTEGER NOT NULL           -- when retention last moved the anchor
 );
+
+-- Webhooks (docs/WEBHOOKS.md). Sources are the Odoo automation rules that call POST /hooks/odoo/<name>/<token>;
+-- subscriptions are the external receivers; deliveries and attempts are their log.
+CREATE TABLE IF NOT EXISTS webhook_sources (
+  name            TEXT PRIMARY KEY,          -- [a-z0-9-], part of the URL pasted into Odoo
+  token_hash      TEXT NOT NULL,             -- hex SHA-256 of the URL token (the token is shown once)
+  created_at      INTEGER NOT NULL,
+  revoked_at      INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+  id              TEXT PRIMARY KEY,          -- 'whk_' + 16 hex
+  url             TEXT NOT NULL,
+  models          TEXT NOT NULL,             -- JSON array of model names
+  events          TEXT,                      -- JSON array of event names; NULL: every event
+  fields          TEXT NOT NULL,             -- JSON: "*" or an array of field names (the payload allowlist)
+  secret          TEXT NOT NULL,             -- whsec_..., AES-256-GCM sealed under CREDENTIALS_KEY (id as associated data)
+  previous_secret TEXT,                      -- sealed; signs too until previous_until (rotation overlap)
+  previous_until  INTEGER,
+  created_at      INTEGER NOT NULL,
+  disabled_at     INTEGER,                   -- set by `webhooks remove`, or when the receiver answered 410 Gone
+  disabled_reason TEXT
+);
+
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id              TEXT PRIMARY KEY,          -- 'dlv_' + 16 hex; one per (event, subscription)
+  subscription_id TEXT NOT NULL,
+  event_id        TEXT NOT NULL,             -- the stable webhook-id the receiver sees on every attempt
+  payload         TEXT NOT NULL,             -- the filtered JSON body, as signed
+  status          TEXT NOT NULL,             -- pending, delivered, dead
+  attempts        INTEGER NOT NULL,
+  last_status     INTEGER,
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_subscription ON webhook_deliveries (subscription_id, created_at);
+
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+  delivery_id     TEXT NOT NULL,
+  attempt         INTEGER NOT NULL,
+  time            INTEGER NOT NULL,
+  status_code     INTEGER,                   -- NULL when no HTTP answer came (refused, timeout, SSRF guard)
+  latency_ms      INTEGER NOT NULL,
+  error           TEXT,
+  PRIMARY KEY (delivery_id, attempt)
+) WITHOUT ROWID;

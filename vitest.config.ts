@@ -11,7 +11,7 @@ function schemaStatements(): string[] {
     .filter(Boolean)
 }
 
-type Inject = (key: 'odooUrl' | 'odooUrlJson2') => string
+type Inject = (key: 'odooUrl' | 'odooUrlJson2' | 'receiverUrl') => string
 
 /** A project whose tests run inside workerd with the gateway as `main`, against one simulated Odoo. */
 function workersProject(options: {
@@ -37,6 +37,12 @@ function workersProject(options: {
             TEST_SCHEMA: JSON.stringify(schemaStatements()),
             // Signs the admin channel in tests (test/worker/keys/admin.test.ts).
             ADMIN_SECRET: 'test-admin-secret-0123456789abcdef0123456789',
+            // Webhooks: the loopback receiver is allowed, and retries are squeezed from 26 hours into 1.5 seconds.
+            RECEIVER_URL: (inject as Inject)('receiverUrl'),
+            WEBHOOK_ALLOW_LOOPBACK: 'true',
+            WEBHOOK_RETRY_BASE_MS: '40',
+            WEBHOOK_RETRY_MAX_DELAY_MS: '200',
+            WEBHOOK_RETRY_WINDOW_MS: '1500',
             ...options.bindings,
           },
         },

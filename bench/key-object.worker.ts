@@ -20,6 +20,7 @@ import type { Admission } from '../src/keys/admission'
 export { KeyObject } from '../src/keys/key-object'
 export { GlobalLimiterShard } from '../src/limits/global-limiter'
 export { UnauthenticatedAuditObject } from '../src/audit/unauthenticated-object'
+export { WebhookDispatcher } from '../src/webhooks/dispatcher'
 
 const app = new Hono<{ Bindings: Env }>()
 

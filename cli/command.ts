@@ -43,3 +43,9 @@ export function print(context: CommandContext, text: string): void {
 export function printJson(context: CommandContext, value: unknown): void {
   context.io.stdout.write(JSON.stringify(value, null, 2) + '\n')
 }
+
+/** A string option's value, or undefined when it was not given. */
+export function stringOption(context: CommandContext, name: string): string | undefined {
+  const value = context.values[name]
+  return typeof value === 'string' ? value : undefined
+}

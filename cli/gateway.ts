@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { signAdminRequest } from '../src/admin/signature'
-import type { CommandContext } from './command'
+import { stringOption, type CommandContext } from './command'
 import { readDotenvFile } from './dotenv'
 import { CliError } from './errors'
 
@@ -22,13 +22,9 @@ export type Notification =
   | { appliedNow: true; gateway: string }
   | { appliedNow: false; gateway?: string; reason: string }
 
-function option(context: CommandContext, name: string): string | undefined {
-  const value = context.values[name]
-  return typeof value === 'string' ? value : undefined
-}
 
-function gatewayUrl(context: CommandContext): string | undefined {
-  const url = option(context, 'gateway') ?? context.env.ODOO_MCP_GATEWAY_URL
+export function gatewayUrl(context: CommandContext): string | undefined {
+  const url = stringOption(context, 'gateway') ?? context.env.ODOO_MCP_GATEWAY_URL
   if (url) {
     if (!/^https?:\/\/[^\s/]+/.test(url)) throw new CliError(`--gateway / ODOO_MCP_GATEWAY_URL must be an http(s) URL (got '${url}')`)
     return url.replace(/\/+$/, '')
@@ -37,7 +33,7 @@ function gatewayUrl(context: CommandContext): string | undefined {
 }
 
 function adminSecret(context: CommandContext): string | undefined {
-  const file = option(context, 'admin-secret-file')
+  const file = stringOption(context, 'admin-secret-file')
   if (file) {
     try {
       const text = readFileSync(file, 'utf8')

@@ -8,6 +8,7 @@ import { findPositionals, formatOptions, parseCommandLine, type OptionSpecs } fr
 import type { Command, Io } from './command'
 import { auditCommands } from './commands/audit'
 import { keyCommands } from './commands/keys'
+import { webhookCommands } from './commands/webhooks'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors'
 
 const GLOBAL_OPTIONS: OptionSpecs = {
@@ -29,7 +30,7 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 }
 
-const COMMANDS: Command[] = [...keyCommands, ...auditCommands]
+const COMMANDS: Command[] = [...keyCommands, ...auditCommands, ...webhookCommands]
 
 const ALL_OPTIONS: OptionSpecs = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((command) => command.options))
 

@@ -34,6 +34,13 @@ export interface Env {
   AUDIT_RETENTION_DAYS: string
   /** "true": domain literals are stored as "?" in the audit log (the shape stays). */
   AUDIT_REDACT_DOMAIN_VALUES: string
+  /** One Durable Object per webhook subscription: its delivery queue (webhooks/dispatcher.ts). */
+  WEBHOOK_DISPATCHERS: DurableObjectNamespace<import('./webhooks/dispatcher').WebhookDispatcher>
+  /** "true" (local development only): webhook receivers on loopback, over plain http, are allowed. */
+  WEBHOOK_ALLOW_LOOPBACK?: string
+  WEBHOOK_RETRY_BASE_MS?: string
+  WEBHOOK_RETRY_MAX_DELAY_MS?: string
+  WEBHOOK_RETRY_WINDOW_MS?: string
   /** The global rate limit's shards (limits/global-limiter.ts). */
   GLOBAL_LIMITER: DurableObjectNamespace<import('./limits/global-limiter').GlobalLimiterShard>
 }

@@ -19,6 +19,7 @@ import { httpError } from './http/errors'
 import { originGuard, readJsonRpcBody, requireJsonContentType } from './http/transport-guard'
 import type { GatewayEnv } from './http/types'
 import { logError } from './log'
+import { webhookRoutes } from './webhooks/inbound'
 import { handleMcpPost } from './mcp/handler'
 
 const app = new Hono<GatewayEnv>()
@@ -37,6 +38,7 @@ const allowedOrigins = (env: Env) => loadConfig(env).allowedOrigins
 
 // Every request to /mcp leaves an audit record, refused ones included, stored before the response leaves.
 app.use('/mcp', auditTrail((env) => env.AUDIT_REDACT_DOMAIN_VALUES === 'true'))
+app.use('/hooks/*', auditTrail(() => false))
 
 // Browsers get CORS headers only for configured origins; others are refused by originGuard below.
 app.use(
@@ -59,6 +61,7 @@ app.all('/mcp', (c) =>
 )
 
 app.route('/admin', adminRoutes)
+app.route('/hooks', webhookRoutes)
 
 app.notFound((c) => httpError(c, 404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; the MCP endpoint is POST /mcp`))
 
@@ -74,6 +77,7 @@ app.onError((error, c) => {
 export { UnauthenticatedAuditObject } from './audit/unauthenticated-object'
 export { KeyObject } from './keys/key-object'
 export { GlobalLimiterShard } from './limits/global-limiter'
+export { WebhookDispatcher } from './webhooks/dispatcher'
 
 export default {
   fetch: app.fetch,

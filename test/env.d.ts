@@ -7,6 +7,8 @@ declare global {
     interface Env extends GatewayEnv {
       /** schema.sql statements (JSON), applied by test/worker/setup.ts. */
       TEST_SCHEMA: string
+      /** The loopback webhook receiver (test/support/webhook-receiver.ts). */
+      RECEIVER_URL: string
     }
     interface GlobalProps {
       mainModule: typeof import('../src/index')

@@ -3,7 +3,7 @@ import { verifyChain, type ChainProblem } from '../../src/audit/chain'
 import { GENESIS_HASH } from '../../src/audit/record'
 import { recordToJson, rowToRecord } from '../../src/audit/rows'
 import { auditSearchQuery, type AuditFilters } from '../../src/audit/search'
-import { print, printJson, type Command, type CommandContext } from '../command'
+import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
 import { executeSql } from '../d1'
 import { adminPost } from '../gateway'
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors'
@@ -17,44 +17,40 @@ const OUTCOMES = ['ok', 'denied', 'error'] as const
 const DEFAULT_LIMIT = 100
 const MAX_LIMIT = 10_000
 
-function option(context: CommandContext, name: string): string | undefined {
-  const value = context.values[name]
-  return typeof value === 'string' ? value : undefined
-}
 
 function filtersOf(context: CommandContext): AuditFilters {
   const filters: AuditFilters = { limit: DEFAULT_LIMIT }
-  const key = option(context, 'key')
+  const key = stringOption(context, 'key')
   if (key !== undefined) {
     if (!KEY_ID.test(key)) throw new UsageError(`--key must be a key ID (key_ + 16 hex characters), not '${key.slice(0, 20)}'`)
     filters.keyId = key
   }
-  const model = option(context, 'model')
+  const model = stringOption(context, 'model')
   if (model !== undefined) {
     if (!MODEL.test(model)) throw new UsageError(`--model must be a model name such as res.partner (got '${model}')`)
     filters.model = model
   }
-  const record = option(context, 'record')
+  const record = stringOption(context, 'record')
   if (record !== undefined) {
     const match = /^([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*):(\d{1,15})$/.exec(record)
     if (!match) throw new UsageError(`--record must be MODEL:ID, e.g. res.partner:42 (got '${record}')`)
     filters.record = { model: match[1]!, id: Number(match[2]) }
   }
-  const outcome = option(context, 'outcome')
+  const outcome = stringOption(context, 'outcome')
   if (outcome !== undefined) {
     if (!(OUTCOMES as readonly string[]).includes(outcome)) throw new UsageError(`--outcome must be one of ${OUTCOMES.join(', ')}`)
     filters.outcome = outcome as AuditFilters['outcome']
   }
-  const ip = option(context, 'ip')
+  const ip = stringOption(context, 'ip')
   if (ip !== undefined) {
     if (!/^[0-9a-fA-F.:]{2,45}$/.test(ip)) throw new UsageError(`--ip must be an IPv4 or IPv6 address (got '${ip}')`)
     filters.ip = ip.toLowerCase()
   }
-  const since = option(context, 'since')
+  const since = stringOption(context, 'since')
   if (since !== undefined) filters.since = parsePastMoment('since', since, context.now)
-  const until = option(context, 'until')
+  const until = stringOption(context, 'until')
   if (until !== undefined) filters.until = parsePastMoment('until', until, context.now)
-  const limit = option(context, 'limit')
+  const limit = stringOption(context, 'limit')
   if (limit !== undefined) {
     const value = Number(limit)
     if (!Number.isInteger(value) || value < 1 || value > MAX_LIMIT) throw new UsageError(`--limit must be 1 to ${MAX_LIMIT}`)
@@ -168,7 +164,7 @@ const verify: Command = {
   options: { key: { type: 'string', value: 'ID', description: 'Only the chain of this key' } },
   arity: 0,
   async run(context) {
-    const key = option(context, 'key')
+    const key = stringOption(context, 'key')
     if (key !== undefined && !KEY_ID.test(key)) throw new UsageError('--key must be a key ID (key_ + 16 hex characters)')
     const [chains = [], anchors = []] = await executeSql(
       context.target,

@@ -1,6 +1,6 @@
 /** `odoo-mcp keys create|list|show|rotate|revoke|policy set|policy show`. */
 import { readFile } from 'node:fs/promises'
-import { print, printJson, type Command, type CommandContext } from '../command'
+import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
 import { loadCredentialsKey } from '../credentials'
 import { CliError, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime, isoOrNull } from '../format'
@@ -22,10 +22,6 @@ function keyIdArgument(context: CommandContext): string {
   return id
 }
 
-function optionalString(context: CommandContext, name: string): string | undefined {
-  const value = context.values[name]
-  return typeof value === 'string' ? value : undefined
-}
 
 async function readPolicy(file: string | undefined): Promise<string | null> {
   if (file === undefined) return null
@@ -76,22 +72,22 @@ const create: Command = {
   },
   arity: 0,
   async run(context) {
-    const name = checkName(optionalString(context, 'name'))
-    const odooLogin = checkLogin(optionalString(context, 'odoo-login'))
-    const expires = optionalString(context, 'expires')
+    const name = checkName(stringOption(context, 'name'))
+    const odooLogin = checkLogin(stringOption(context, 'odoo-login'))
+    const expires = stringOption(context, 'expires')
     const expiresAt = expires === undefined ? null : parseMoment('expires', expires, context.now)
-    const secretFile = optionalString(context, 'odoo-secret-file')
+    const secretFile = stringOption(context, 'odoo-secret-file')
     if (secretFile === undefined) {
       throw new UsageError('--odoo-secret-file is required: a file holding the Odoo API key or password, or - for standard input')
     }
     // Everything the user could get wrong on the command line is checked before reading stdin or files.
     const { key: credentialsKey } = await loadCredentialsKey({
       remote: context.target.remote,
-      keyFile: optionalString(context, 'credentials-key-file'),
+      keyFile: stringOption(context, 'credentials-key-file'),
       projectDir: context.projectDir,
       env: context.env,
     })
-    const policy = await readPolicy(optionalString(context, 'policy'))
+    const policy = await readPolicy(stringOption(context, 'policy'))
     const odooSecret = await readSecret(secretFile, context.io)
     const created = await createKey(context.target, credentialsKey, {
       name,
@@ -278,7 +274,7 @@ const policySet: Command = {
   arity: 1,
   async run(context) {
     const id = keyIdArgument(context)
-    const file = optionalString(context, 'policy')
+    const file = stringOption(context, 'policy')
     if (file === undefined) throw new UsageError('missing --policy FILE', true)
     const policy = await readPolicy(file)
     const { found } = await setPolicy(context.target, id, policy!)
@@ -328,7 +324,7 @@ const rotate: Command = {
   arity: 1,
   async run(context) {
     const id = keyIdArgument(context)
-    const graceEndsAt = parseMoment('grace', optionalString(context, 'grace') ?? DEFAULT_GRACE, context.now, true)
+    const graceEndsAt = parseMoment('grace', stringOption(context, 'grace') ?? DEFAULT_GRACE, context.now, true)
     const rotated = await rotateKey(context.target, id, context.now, graceEndsAt)
     await applyNow(context, id)
     if (context.json) {

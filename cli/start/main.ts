@@ -127,6 +127,8 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
   const vars: Record<string, string> = {}
   for (const name of PASSED_VARS) if (env[name]) vars[name] = env[name]
   if (!configured('ALLOWED_ORIGINS')) vars.ALLOWED_ORIGINS = INSPECTOR_ORIGINS
+  // Local development: webhook receivers on this machine (n8n on localhost, a test server) may be used.
+  if (!configured('WEBHOOK_ALLOW_LOOPBACK')) vars.WEBHOOK_ALLOW_LOOPBACK = 'true'
 
   const demo = !configured('ODOO_URL')
   let simulator: Awaited<ReturnType<typeof startOdooSimulator>> | undefined

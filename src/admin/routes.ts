@@ -3,6 +3,7 @@
  *
  *   POST /admin/keys/:id/refresh     → the key's Durable Object reloads the key from D1 now
  *   POST /admin/audit/heads          → the audit chain heads the objects hold, for `audit verify`
+ *   POST /admin/webhooks/deliveries/:id/redeliver → queue a delivery again (same event id), e.g. a dead letter
  *
  * Requests are signed with ADMIN_SECRET (admin/signature.ts). The route carries no data: D1 stays the only source
  * of truth, so even a forged or replayed call could only make an object read D1 again. Without ADMIN_SECRET the
@@ -75,6 +76,24 @@ adminRoutes.post('/audit/heads', async (c) => {
     logError(error, 'admin audit heads', c.get('requestId'))
     return httpError(c, 503, 'heads_unavailable', 'Could not read the audit chain heads; retry shortly')
   }
+})
+
+adminRoutes.post('/webhooks/deliveries/:id/redeliver', async (c) => {
+  const id = c.req.param('id')
+  if (!/^dlv_[0-9a-f]{16}$/.test(id)) return httpError(c, 400, 'invalid_delivery_id', 'Delivery ids look like dlv_ + 16 hex characters')
+  const delivery = await c.env.DB.prepare(
+    `SELECT d.id, d.subscription_id, d.event_id, d.payload, s.disabled_at FROM webhook_deliveries d
+       JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE d.id = ?1`,
+  )
+    .bind(id)
+    .first<{ id: string; subscription_id: string; event_id: string; payload: string; disabled_at: number | null }>()
+  if (!delivery) return httpError(c, 404, 'delivery_not_found', `No delivery ${id}`)
+  if (delivery.disabled_at !== null) return httpError(c, 409, 'subscription_disabled', 'The subscription is disabled; add a new one to deliver again')
+  await c.env.DB.prepare("UPDATE webhook_deliveries SET status = 'pending', updated_at = ?1 WHERE id = ?2").bind(Date.now(), id).run()
+  await c.env.WEBHOOK_DISPATCHERS.get(c.env.WEBHOOK_DISPATCHERS.idFromName(delivery.subscription_id)).enqueue(delivery.subscription_id, [
+    { deliveryId: delivery.id, eventId: delivery.event_id, payload: delivery.payload },
+  ])
+  return c.json({ id, status: 'pending' })
 })
 
 adminRoutes.all('*', (c) => httpError(c, 404, 'not_found', 'Unknown admin route; see docs/KEY-LIFECYCLE.md'))

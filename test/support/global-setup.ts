@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node'
 import { startOdooSimulator } from '../odoo-sim/server'
+import { startWebhookReceiver } from './webhook-receiver'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -7,6 +8,8 @@ declare module 'vitest' {
     odooUrl: string
     /** Base URL of a simulated Odoo 19 (JSON-2 and JSON-RPC). */
     odooUrlJson2: string
+    /** Base URL of a loopback webhook receiver (test/support/webhook-receiver.ts). */
+    receiverUrl: string
   }
 }
 
@@ -16,7 +19,9 @@ export default async function setup(project: TestProject) {
   const odoo19 = await startOdooSimulator({ version: 19, control: true })
   project.provide('odooUrl', odoo18.url)
   project.provide('odooUrlJson2', odoo19.url)
+  const receiver = await startWebhookReceiver()
+  project.provide('receiverUrl', receiver.url)
   return async () => {
-    await Promise.all([odoo18.close(), odoo19.close()])
+    await Promise.all([odoo18.close(), odoo19.close(), receiver.close()])
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * Inbound webhooks from Odoo: `POST /hooks/odoo/<source>/<token>[?event=write]`, the URL pasted into an Odoo 17+
+ * automation rule's "Send Webhook Notification" action (Odoo sends no custom headers, so the source's secret token is
+ * part of the URL; it is compared by its SHA-256, never stored). The body is Odoo's JSON: `_model`, `_id`,
+ * `_action` and the fields chosen in the rule. The event name comes from `?event=` (one rule per trigger, e.g.
+ * `?event=create`), default `change`.
+ *
+ * For each active subscription to that model and event, the payload is cut down to the subscription's field
+ * allowlist, a delivery is logged in D1 and queued in the subscription's dispatcher object; Odoo gets 202 once every
+ * queue holds it. Every request is audited (refused ones included) like /mcp requests.
+ */
+import { Hono } from 'hono'
+import { httpError } from '../http/errors'
+import type { GatewayEnv } from '../http/types'
+import { sha256Hex } from '../lib/crypto'
+import { bytesToHex } from '../lib/encoding'
+import { logError } from '../log'
+import { isSensitiveField } from '../policy/sensitive'
+import { subscriptionsFor } from './subscriptions'
+
+const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
+const TOKEN = /^[A-Za-z0-9_-]{32,128}$/
+const EVENT = /^[a-z][a-z0-9_]{0,31}$/
+const MODEL = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/
+const MAX_BODY_BYTES = 1024 * 1024
+
+const randomId = (prefix: string) => `${prefix}_${bytesToHex(crypto.getRandomValues(new Uint8Array(8)))}`
+
+/** The record's fields a subscription may see: its list, or every field but the sensitive ones for "*". */
+export function filterFields(record: Record<string, unknown>, allowed: '*' | string[]): Record<string, unknown> {
+  const data: Record<string, unknown> = {}
+  for (const [field, value] of Object.entries(record)) {
+    if (field.startsWith('_')) continue
+    if (allowed === '*' ? !isSensitiveField(field) : allowed.includes(field)) data[field] = value
+  }
+  return data
+}
+
+export const webhookRoutes = new Hono<GatewayEnv>()
+
+webhookRoutes.post('/odoo/:source/:token', async (c) => {
+  const audit = c.get('audit')
+  audit.record.method = 'webhook/odoo'
+  const { source, token } = c.req.param()
+  const refuse = () => {
+    audit.outcome('denied', 'invalid_webhook_token')
+    return httpError(c, 401, 'invalid_webhook_token', 'Unknown webhook source or wrong token')
+  }
+  if (!SOURCE_NAME.test(source) || !TOKEN.test(token)) return refuse()
+  const row = await c.env.DB.prepare('SELECT token_hash FROM webhook_sources WHERE name = ?1 AND revoked_at IS NULL')
+    .bind(source)
+    .first<{ token_hash: string }>()
+  // Comparing hashes: a timing difference says nothing about the token itself.
+  if (!row || row.token_hash !== (await sha256Hex(token))) return refuse()
+  audit.record.keyName = `source:${source}`
+
+  const event = c.req.query('event') ?? 'change'
+  if (!EVENT.test(event)) return httpError(c, 400, 'invalid_event', '?event= must be a lowercase name such as create, write or unlink')
+  const text = await c.req.text()
+  if (text.length > MAX_BODY_BYTES) return httpError(c, 413, 'payload_too_large', 'Webhook bodies are limited to 1 MiB')
+  let body: Record<string, unknown>
+  try {
+    body = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    return httpError(c, 400, 'invalid_json', 'The body must be the JSON Odoo sends (with _model and _id)')
+  }
+  const model = body?._model
+  const recordId = body?._id
+  if (typeof model !== 'string' || !MODEL.test(model) || typeof recordId !== 'number' || !Number.isInteger(recordId)) {
+    return httpError(c, 400, 'invalid_payload', 'The body must carry "_model" (a model name) and "_id" (a record id), as Odoo sends them')
+  }
+  audit.record.model = model
+  audit.record.operation = event
+  audit.record.recordIds = [recordId]
+
+  const subscriptions = await subscriptionsFor(c.env, model, event)
+  const eventId = randomId('evt')
+  const now = Date.now()
+  const deliveries = subscriptions.map((subscription) => {
+    const payload = JSON.stringify({
+      id: eventId,
+      type: `odoo.${event}`,
+      source,
+      model,
+      recordId,
+      event,
+      odooAction: typeof body._action === 'string' ? body._action : null,
+      time: new Date(now).toISOString(),
+      data: filterFields(body, subscription.fields),
+    })
+    return { subscriptionId: subscription.id, deliveryId: randomId('dlv'), eventId, payload }
+  })
+  try {
+    if (deliveries.length > 0) {
+      await c.env.DB.batch(
+        deliveries.map((delivery) =>
+          c.env.DB.prepare(
+            `INSERT INTO webhook_deliveries (id, subscription_id, event_id, payload, status, attempts, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)`,
+          ).bind(delivery.deliveryId, delivery.subscriptionId, eventId, delivery.payload, now),
+        ),
+      )
+    }
+    await Promise.all(
+      deliveries.map((delivery) =>
+        c.env.WEBHOOK_DISPATCHERS.get(c.env.WEBHOOK_DISPATCHERS.idFromName(delivery.subscriptionId)).enqueue(delivery.subscriptionId, [delivery]),
+      ),
+    )
+  } catch (error) {
+    logError(error, 'webhook enqueue', c.get('requestId'))
+    // Odoo retries nothing by itself, but a 5xx is visible in its logs; nothing was half-acknowledged.
+    return httpError(c, 503, 'webhook_queue_unavailable', 'The event could not be queued; it was not accepted')
+  }
+  return c.json({ accepted: true, eventId, deliveries: deliveries.length }, 202)
+})
+
+webhookRoutes.all('*', (c) => httpError(c, 404, 'not_found', 'Webhook URLs look like POST /hooks/odoo/<source>/<token>'))
