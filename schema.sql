@@ -132,3 +132,15 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
   error           TEXT,
   PRIMARY KEY (delivery_id, attempt)
 ) WITHOUT ROWID;
+
+-- Security alerts raised on the audit stream (src/alerts/rules.ts); also delivered to alert subscribers.
+CREATE TABLE IF NOT EXISTS alerts (
+  id              TEXT PRIMARY KEY,          -- 'alt_' + 16 hex
+  time            INTEGER NOT NULL,
+  rule            TEXT NOT NULL,             -- rate_limit, auth_failures, model_denied, new_model, off_hours, volume_spike
+  subject         TEXT NOT NULL,             -- key id, ip:…, prefix:…, key:model
+  key_id          TEXT,
+  message         TEXT NOT NULL,
+  request_id      TEXT NOT NULL              -- the request that raised it (see the audit log)
+);
+CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (time);

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { findPositionals, formatOptions, parseCommandLine, type OptionSpecs } from './args'
 import type { Command, Io } from './command'
+import { alertCommands } from './commands/alerts'
 import { auditCommands } from './commands/audit'
 import { keyCommands } from './commands/keys'
 import { webhookCommands } from './commands/webhooks'
@@ -30,7 +31,7 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 }
 
-const COMMANDS: Command[] = [...keyCommands, ...auditCommands, ...webhookCommands]
+const COMMANDS: Command[] = [...keyCommands, ...auditCommands, ...webhookCommands, ...alertCommands]
 
 const ALL_OPTIONS: OptionSpecs = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((command) => command.options))
 

@@ -41,6 +41,12 @@ export interface Env {
   WEBHOOK_RETRY_BASE_MS?: string
   WEBHOOK_RETRY_MAX_DELAY_MS?: string
   WEBHOOK_RETRY_WINDOW_MS?: string
+  /** Alert thresholds (src/alerts/rules.ts); defaults in DEFAULT_ALERT_CONFIG. */
+  ALERT_AUTH_FAILURES?: string
+  ALERT_AUTH_WINDOW_MINUTES?: string
+  ALERT_THROTTLE_MINUTES?: string
+  ALERT_SPIKE_FACTOR?: string
+  ALERT_SPIKE_MINIMUM?: string
   /** The global rate limit's shards (limits/global-limiter.ts). */
   GLOBAL_LIMITER: DurableObjectNamespace<import('./limits/global-limiter').GlobalLimiterShard>
 }

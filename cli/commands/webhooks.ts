@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises'
 import { readFile } from 'node:fs/promises'
 import { sealSecret, sha256Hex } from '../../src/lib/crypto'
 import { bytesToHex } from '../../src/lib/encoding'
+import { ALERTS_MODEL } from '../../src/alerts/rules'
 import { generateWebhookSecret, isValidWebhookSecret } from '../../src/webhooks/signing'
 import { checkAddress, checkWebhookUrl } from '../../src/webhooks/url-guard'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
@@ -11,6 +12,7 @@ import { executeSql } from '../d1'
 import { CliError, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime, isoOrNull } from '../format'
 import { adminPost, gatewayUrl, LOCAL_GATEWAY_URL } from '../gateway'
+import { parseMoment } from '../key-input'
 import { sql } from '../sql'
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
@@ -58,6 +60,19 @@ async function checkTarget(context: CommandContext, url: string): Promise<string
   return verdict.url.toString()
 }
 
+/** The secret from --secret-file (checked), or a freshly generated one. */
+async function secretFromOption(context: CommandContext): Promise<string> {
+  const file = stringOption(context, 'secret-file')
+  if (file === undefined) return generateWebhookSecret()
+  const secret = (
+    await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new CliError(`cannot read --secret-file ${file}: ${error.code ?? error.message}`)
+    })
+  ).trim()
+  if (!isValidWebhookSecret(secret)) throw new CliError('the secret must be whsec_ followed by base64 of 24 to 64 bytes')
+  return secret
+}
+
 const sourceAdd: Command = {
   name: 'webhooks source add',
   summary: 'Create a webhook source for Odoo; prints the URL to paste into Odoo once',
@@ -88,12 +103,12 @@ const sourceAdd: Command = {
 const add: Command = {
   name: 'webhooks add',
   summary: 'Subscribe a receiver to Odoo events; prints its signing secret once',
-  synopsis: '--url URL --models M1,M2 [--events create,write] [--fields F1,F2|*] [--secret-file F] [--json]',
+  synopsis: '--url URL (--models M1,M2 [--events create,write] [--fields F1,F2|*] | --alerts) [--secret-file F] [--json]',
   description: [
     'Delivers events of these models to URL, signed with HMAC-SHA256 (Standard Webhooks and GitHub-style headers).',
     'URL must be https and public (plain http on loopback only for a local gateway). --fields is the payload',
     'allowlist ("*": every field Odoo sends except sensitive ones). Without --secret-file a whsec_ secret is',
-    'generated; it is printed once.',
+    'generated; it is printed once. --alerts subscribes to the security alerts instead of Odoo events.',
   ].join('\n'),
   options: {
     url: { type: 'string', value: 'URL', description: 'Receiver URL (required)' },
@@ -101,27 +116,23 @@ const add: Command = {
     events: { type: 'string', value: 'LIST', description: 'Only these events (default: all)' },
     fields: { type: 'string', value: 'LIST', description: 'Payload field allowlist, or * (default: *)' },
     'secret-file': { type: 'string', value: 'FILE', description: 'File holding a whsec_ secret to use' },
+    alerts: { type: 'boolean', description: 'Deliver security alerts (rate limits, failed-auth bursts...) instead of Odoo events' },
   },
   arity: 0,
   async run(context) {
     const urlText = stringOption(context, 'url')
     if (!urlText) throw new UsageError('--url is required')
     const modelsText = stringOption(context, 'models')
-    if (!modelsText) throw new UsageError('--models is required')
-    const models = list(modelsText, 'models', MODEL)
+    const forAlerts = context.values.alerts === true
+    if (forAlerts && modelsText) throw new UsageError('give --models or --alerts, not both')
+    if (!forAlerts && !modelsText) throw new UsageError('--models is required (or --alerts for security alerts)')
+    const models = forAlerts ? [ALERTS_MODEL] : list(modelsText!, 'models', MODEL)
     const eventsText = stringOption(context, 'events')
     const events = eventsText === undefined ? null : list(eventsText, 'events', EVENT)
     const fieldsText = stringOption(context, 'fields') ?? '*'
     const fields = fieldsText === '*' ? '*' : list(fieldsText, 'fields', FIELD)
     const url = await checkTarget(context, urlText)
-    let secret = generateWebhookSecret()
-    const secretFile = stringOption(context, 'secret-file')
-    if (secretFile !== undefined) {
-      secret = (await readFile(secretFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new CliError(`cannot read --secret-file ${secretFile}: ${error.code ?? error.message}`)
-      })).trim()
-      if (!isValidWebhookSecret(secret)) throw new CliError('the secret must be whsec_ followed by base64 of 24 to 64 bytes')
-    }
+    const secret = await secretFromOption(context)
     const { key } = await loadCredentialsKey({ remote: context.target.remote, projectDir: context.projectDir, env: context.env })
     const id = `whk_${random(8)}`
     await executeSql(
@@ -249,4 +260,36 @@ const redeliver: Command = {
   },
 }
 
-export const webhookCommands: Command[] = [sourceAdd, add, listCommand, remove, deliveries, redeliver]
+const rotateSecret: Command = {
+  name: 'webhooks rotate-secret',
+  summary: "Replace a subscription's signing secret, both signing during an overlap",
+  synopsis: 'ID [--overlap 24h] [--secret-file F] [--json]',
+  description: [
+    'Issues a new signing secret (or uses --secret-file). Until the overlap ends, deliveries carry signatures made',
+    'with both secrets (two v1, entries; X-Odoo-MCP-Signature-Previous), so the receiver can switch at any moment.',
+  ].join('\n'),
+  options: {
+    overlap: { type: 'string', value: 'WHEN', description: 'How long the old secret keeps signing: 24h, 30m, 0s, or a date (default 24h)' },
+    'secret-file': { type: 'string', value: 'FILE', description: 'File holding the new whsec_ secret' },
+  },
+  arity: 1,
+  async run(context) {
+    const id = argument(context, SUBSCRIPTION_ID, 'subscription ID (whk_...)')
+    const overlapEndsAt = parseMoment('overlap', stringOption(context, 'overlap') ?? '24h', context.now, true)
+    const secret = await secretFromOption(context)
+    const { key } = await loadCredentialsKey({ remote: context.target.remote, projectDir: context.projectDir, env: context.env })
+    // The sealed current secret moves to previous_secret as is: it is bound to the same subscription id.
+    const [updated = []] = await executeSql(
+      context.target,
+      sql`UPDATE webhook_subscriptions SET previous_secret = secret, previous_until = ${overlapEndsAt},
+            secret = ${await sealSecret(key, secret, id)} WHERE id = ${id} AND disabled_at IS NULL RETURNING id`,
+    )
+    if (updated.length === 0) throw new CliError(`no active subscription with ID ${id}`)
+    const overlapEnds = new Date(overlapEndsAt).toISOString()
+    if (context.json) printJson(context, { id, secret, overlapEndsAt: overlapEnds })
+    else print(context, [`New signing secret for ${id} (shown once):`, '', `    ${secret}`, '', `Both secrets sign until ${overlapEnds}.`].join('\n'))
+    return EXIT_OK
+  },
+}
+
+export const webhookCommands: Command[] = [sourceAdd, add, listCommand, remove, rotateSecret, deliveries, redeliver]

@@ -4,6 +4,7 @@
  * from the client address, so a flood from one address lands on one object and leaves the others alone.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { AlertEngine } from '../alerts/engine'
 import type { Env } from '../env'
 import { AuditOutbox, type FlushResult } from './outbox'
 import type { AuditRecord } from './record'
@@ -19,11 +20,13 @@ export function unauthenticatedChainFor(ip: string | null): string {
 
 export class UnauthenticatedAuditObject extends DurableObject<Env> {
   private readonly audit: AuditOutbox
+  private readonly alerts: AlertEngine
   private alarmAt: number | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.audit = new AuditOutbox(ctx.storage, () => this.env.DB)
+    this.alerts = new AlertEngine(ctx.storage, () => this.env)
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm()
     })
@@ -31,12 +34,15 @@ export class UnauthenticatedAuditObject extends DurableObject<Env> {
 
   appendAudit(chainId: string, record: AuditRecord): number {
     const seq = this.audit.append(chainId, record)
+    this.alerts.observe(record)
     this.schedule(this.audit.nextFlushAt(Date.now())!)
     return seq
   }
 
-  flushAudit(): Promise<FlushResult> {
-    return this.audit.flush()
+  async flushAudit(): Promise<FlushResult> {
+    const result = await this.audit.flush()
+    await this.alerts.flush()
+    return result
   }
 
   auditHead() {
@@ -47,7 +53,9 @@ export class UnauthenticatedAuditObject extends DurableObject<Env> {
     this.alarmAt = null
     const result = await this.audit.flush()
     if (result.error) console.error(JSON.stringify({ level: 'error', where: 'audit flush', chain: this.audit.head().chainId, message: result.error }))
-    const next = this.audit.nextFlushAt(Date.now())
+    const alerts = await this.alerts.flush()
+    if (alerts.error) console.error(JSON.stringify({ level: 'error', where: 'alert flush', message: alerts.error }))
+    const next = this.audit.nextFlushAt(Date.now()) ?? (this.alerts.pending().length > 0 ? Date.now() + 5_000 : null)
     if (next !== null) this.schedule(next)
   }
 

@@ -16,6 +16,7 @@
  * leaves, and the alarm copies batches to D1.
  */
 import { DurableObject } from 'cloudflare:workers'
+import { AlertEngine } from '../alerts/engine'
 import { AuditOutbox, type FlushResult } from '../audit/outbox'
 import type { AuditRecord } from '../audit/record'
 import type { Env } from '../env'
@@ -59,6 +60,7 @@ export class KeyObject extends DurableObject<Env> {
   private usage: UsageState
   private budget: GlobalBudget | undefined
   private readonly audit: AuditOutbox
+  private readonly alerts: AlertEngine
   /** When the alarm is set for (mirrors storage, read once at start), or null. */
   private alarmAt: number | null = null
 
@@ -68,6 +70,7 @@ export class KeyObject extends DurableObject<Env> {
     this.cached = ctx.storage.kv.get<CachedKey>(CACHE_KEY)
     this.usage = ctx.storage.kv.get<UsageState>(USAGE_KEY) ?? { tat: 0, lastUsedAt: null, flushedLastUsedAt: null }
     this.audit = new AuditOutbox(ctx.storage, () => this.env.DB)
+    this.alerts = new AlertEngine(ctx.storage, () => this.env)
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm()
     })
@@ -76,13 +79,18 @@ export class KeyObject extends DurableObject<Env> {
   /** Appends one request's audit record to the key's chain; resolves once it is durable in this object. */
   appendAudit(record: AuditRecord): number {
     const seq = this.audit.append(record.keyId!, record)
+    // The audit stream's alert rules run here, where every record of this key passes.
+    const policy = this.cached ? keyPolicy(this.cached.key) : undefined
+    this.alerts.observe(record, policy?.kind === 'valid' ? policy.policy.workingHours : undefined)
     this.scheduleAlarm(this.audit.nextFlushAt(Date.now())!)
     return seq
   }
 
   /** Sends pending audit records to D1 now (tests, and `audit flush` from the admin channel). */
-  flushAudit(): Promise<FlushResult> {
-    return this.audit.flush()
+  async flushAudit(): Promise<FlushResult> {
+    const result = await this.audit.flush()
+    await this.alerts.flush()
+    return result
   }
 
   auditHead() {
@@ -163,6 +171,8 @@ export class KeyObject extends DurableObject<Env> {
     this.alarmAt = null
     const result = await this.audit.flush()
     if (result.error) console.error(JSON.stringify({ level: 'error', where: 'audit flush', chain: this.audit.head().chainId, message: result.error }))
+    const alerts = await this.alerts.flush()
+    if (alerts.error) console.error(JSON.stringify({ level: 'error', where: 'alert flush', message: alerts.error }))
     let lastUsedRetry = false
     const { lastUsedAt, flushedLastUsedAt } = this.usage
     const keyId = this.cached?.key.id
@@ -177,7 +187,11 @@ export class KeyObject extends DurableObject<Env> {
       }
     }
     const now = Date.now()
-    const next = [this.audit.nextFlushAt(now), lastUsedRetry ? now + LAST_USED_FLUSH_MS : null].filter((at): at is number => at !== null)
+    const next = [
+      this.audit.nextFlushAt(now),
+      lastUsedRetry ? now + LAST_USED_FLUSH_MS : null,
+      this.alerts.pending().length > 0 ? now + 5_000 : null,
+    ].filter((at): at is number => at !== null)
     if (next.length > 0) this.scheduleAlarm(Math.min(...next))
   }
 

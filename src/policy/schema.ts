@@ -71,6 +71,46 @@ const rateLimit = z
   .strict()
   .transform(({ perMinute, burst }) => ({ perMinute, burst: burst ?? perMinute }))
 
+const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']
+const CLOCK = /^([01][0-9]|2[0-3]):([0-5][0-9])$/
+
+/** "mon-fri", "sat,sun", "mon-wed,fri" → day numbers (0 = Sunday). */
+function parseDays(text: string): number[] | null {
+  const days = new Set<number>()
+  for (const part of text.toLowerCase().split(',')) {
+    const [from, to] = part.trim().split('-')
+    const start = DAY_NAMES.indexOf(from ?? '')
+    const end = to === undefined ? start : DAY_NAMES.indexOf(to)
+    if (start < 0 || end < 0) return null
+    for (let day = start; ; day = (day + 1) % 7) {
+      days.add(day)
+      if (day === end) break
+    }
+  }
+  return [...days].sort()
+}
+
+/** When the key is expected to be used; outside it, use raises an `off_hours` alert (src/alerts/rules.ts). */
+const workingHours = z
+  .object({
+    timezone: z.string().refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone })
+        return true
+      } catch {
+        return false
+      }
+    }, 'timezone must be an IANA time zone such as Europe/Brussels'),
+    days: z.string().refine((days) => parseDays(days) !== null, 'days must be like "mon-fri" or "mon,wed,fri"'),
+    from: z.string().regex(CLOCK, 'from must be HH:MM (24 h)'),
+    to: z.string().regex(CLOCK, 'to must be HH:MM (24 h)'),
+  })
+  .strict()
+  .transform(({ timezone, days, from, to }) => {
+    const minutes = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3))
+    return { timezone, days: parseDays(days)!, from: minutes(from), to: minutes(to) }
+  })
+
 export const policySchema = z
   .object({
     version: z.literal(1, { error: 'version must be 1' }),
@@ -85,6 +125,7 @@ export const policySchema = z
       .strict()
       .default({ allow: [], deny: [] }),
     rateLimit: rateLimit.optional(),
+    workingHours: workingHours.optional(),
   })
   .strict()
 
@@ -96,6 +137,8 @@ export interface Policy {
   ip: CompiledIpRules
   /** Absent: the deployment's DEFAULT_KEY_RATE_LIMIT_PER_MINUTE applies. */
   rateLimit?: { perMinute: number; burst: number }
+  /** Absent: no off-hours alerts. */
+  workingHours?: { timezone: string; days: number[]; from: number; to: number }
 }
 
 export type PolicyParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }

@@ -73,6 +73,17 @@ describe('webhooks CLI', () => {
     expect(remote.code).toBe(1)
     expect(remote.stderr).toMatch(/loopback addresses are only allowed in local development|https/)
 
+    // Rotation: the new secret becomes current, the old one signs too until the overlap ends.
+    const rotated = await cli(['webhooks', 'rotate-secret', id, '--overlap', '2h', '--json'])
+    expect(rotated.code, rotated.stderr).toBe(0)
+    const rotation = JSON.parse(rotated.stdout) as { id: string; secret: string; overlapEndsAt: string }
+    expect(rotation.secret).not.toBe(secret)
+    const [afterRotation] = await queryD1(d1, `SELECT secret, previous_secret, previous_until FROM webhook_subscriptions WHERE id = '${id}'`)
+    const key = await importCredentialsKey(credentialsKey)
+    expect(await openSecret(key, String(afterRotation!.secret), id)).toBe(rotation.secret)
+    expect(await openSecret(key, String(afterRotation!.previous_secret), id)).toBe(secret)
+    expect(Math.abs(Number(afterRotation!.previous_until) - Date.now() - 2 * 3_600_000)).toBeLessThan(60_000)
+
     const listed = JSON.parse((await cli(['webhooks', 'list', '--json'])).stdout) as { id: string; status: string }[]
     expect(listed.find((item) => item.id === id)?.status).toBe('active')
     expect(JSON.stringify(listed)).not.toContain('whsec_')
@@ -83,5 +94,30 @@ describe('webhooks CLI', () => {
     const redeliver = await cli(['webhooks', 'redeliver', 'dlv_0123456789abcdef'])
     expect(redeliver.code).toBe(1)
     expect(redeliver.stderr).toMatch(/could not ask the gateway/)
+  })
+
+  it('subscribes to alerts, and lists alerts newest first within --since', async () => {
+    const created = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/alerts', '--alerts', '--json'])
+    expect(created.code, created.stderr).toBe(0)
+    const { id } = JSON.parse(created.stdout) as { id: string }
+    const [row] = await queryD1(d1, `SELECT models FROM webhook_subscriptions WHERE id = '${id}'`)
+    expect(row?.models).toBe('["_alerts"]')
+    expect((await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/x', '--alerts', '--models', 'sale.order'])).code).toBe(2)
+
+    const now = Date.now()
+    await queryD1(
+      d1,
+      `INSERT INTO alerts VALUES ('alt_1', ${now - 3_600_000}, 'rate_limit', 'key_1', 'key_1', 'n8n hit its rate limit', 'r1');
+       INSERT INTO alerts VALUES ('alt_2', ${now - 60_000}, 'auth_failures', 'ip:198.51.100.7', NULL, '10 failed authentications', 'r2');
+       INSERT INTO alerts VALUES ('alt_3', ${now - 10 * 86_400_000}, 'off_hours', 'key_1', 'key_1', 'old', 'r3')`,
+    )
+    const listed = await cli(['alerts', 'list', '--json'])
+    expect(listed.code, listed.stderr).toBe(0)
+    const alerts = JSON.parse(listed.stdout) as { id: string; rule: string }[]
+    expect(alerts.map((alert) => alert.id)).toEqual(['alt_2', 'alt_1'])
+    expect((JSON.parse((await cli(['alerts', 'list', '--since', '30m', '--json'])).stdout) as unknown[]).length).toBe(1)
+    const table = await cli(['alerts', 'list', '--since', '30d'])
+    expect(table.stdout).toMatch(/^TIME\s+RULE\s+SUBJECT\s+MESSAGE$/m)
+    expect(table.stdout).toContain('off_hours')
   })
 })

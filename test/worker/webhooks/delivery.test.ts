@@ -28,13 +28,22 @@ async function createSource(): Promise<{ name: string; token: string }> {
 /** Each test gets its own model, so subscriptions of other tests never match its events. */
 const testModel = () => `x_test_${random(4)}`
 
-async function createSubscription(options: { model: string; path?: string; url?: string; models?: string[]; events?: string[] | null; fields?: '*' | string[] }) {
+async function createSubscription(options: {
+  model: string
+  path?: string
+  url?: string
+  models?: string[]
+  events?: string[] | null
+  fields?: '*' | string[]
+  previous?: { secret: string; until: number }
+}) {
   const id = `whk_${random()}`
   const box = random()
   const secret = generateWebhookSecret()
   const key = await importCredentialsKey(env.CREDENTIALS_KEY)
   await env.DB.prepare(
-    'INSERT INTO webhook_subscriptions (id, url, models, events, fields, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)',
+    `INSERT INTO webhook_subscriptions (id, url, models, events, fields, secret, created_at, previous_secret, previous_until)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
   )
     .bind(
       id,
@@ -44,6 +53,8 @@ async function createSubscription(options: { model: string; path?: string; url?:
       JSON.stringify(options.fields ?? ['name', 'state', 'amount_total']),
       await sealSecret(key, secret, id),
       Date.now(),
+      options.previous ? await sealSecret(key, options.previous.secret, id) : null,
+      options.previous?.until ?? null,
     )
     .run()
   return { id, box, secret }
@@ -230,4 +241,22 @@ describe('redelivery', () => {
     expect(requests).toHaveLength(11)
     expect(new Set(requests.map((request) => request.headers['webhook-id'])).size).toBe(1)
   }, 20_000)
+})
+
+describe('secret rotation', () => {
+  it('signs with both secrets during the overlap, and with the new one only after it', async () => {
+    const source = await createSource()
+    const model = testModel()
+    const old = generateWebhookSecret()
+    const during = await createSubscription({ model, previous: { secret: old, until: Date.now() + 60_000 } })
+    const after = await createSubscription({ model, previous: { secret: old, until: Date.now() - 1 } })
+    await postHook(source, payloadFor(model))
+    const [signedTwice] = await received(during.box, 1)
+    expect(signedTwice!.headers['webhook-signature']!.split(' ')).toHaveLength(2)
+    expect((await verifyWebhook(old, signedTwice!.headers, signedTwice!.body, { seen: () => false })).ok).toBe(true)
+    expect((await verifyWebhook(during.secret, signedTwice!.headers, signedTwice!.body, { seen: () => false })).ok).toBe(true)
+    const [signedOnce] = await received(after.box, 1)
+    expect(signedOnce!.headers['webhook-signature']!.split(' ')).toHaveLength(1)
+    expect((await verifyWebhook(old, signedOnce!.headers, signedOnce!.body, { seen: () => false })).ok).toBe(false)
+  })
 })

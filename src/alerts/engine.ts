@@ -1,0 +1,95 @@
+/**
+ * Runs the alert rules inside the object that sequences an audit chain, keeps their state in its storage, and
+ * sends the alerts raised — to D1 (`alerts`, for `odoo-mcp alerts list`) and as signed webhooks to every active
+ * subscription to `_alerts` — from the object's alarm, like audit records: an alert that cannot be sent now stays
+ * and is sent later.
+ */
+import type { AuditRecord } from '../audit/record'
+import type { Env } from '../env'
+import { bytesToHex } from '../lib/encoding'
+import { subscriptionsFor } from '../webhooks/subscriptions'
+import { ALERTS_MODEL, DEFAULT_ALERT_CONFIG, emptyAlertState, evaluate, type Alert, type AlertConfig, type AlertState, type WorkingHours } from './rules'
+
+const STATE_KEY = 'alert-state'
+const OUTBOX_KEY = 'alert-outbox'
+/** Alerts kept waiting at most; beyond that the oldest are dropped (they are throttled, so this means a long outage). */
+const MAX_PENDING = 1_000
+
+export function alertConfig(env: Partial<Pick<Env, 'ALERT_AUTH_FAILURES' | 'ALERT_AUTH_WINDOW_MINUTES' | 'ALERT_THROTTLE_MINUTES' | 'ALERT_SPIKE_FACTOR' | 'ALERT_SPIKE_MINIMUM'>>): AlertConfig {
+  const number = (value: string | undefined, fallback: number) => (value && Number(value) > 0 ? Number(value) : fallback)
+  return {
+    authFailures: number(env.ALERT_AUTH_FAILURES, DEFAULT_ALERT_CONFIG.authFailures),
+    authWindowMs: number(env.ALERT_AUTH_WINDOW_MINUTES, DEFAULT_ALERT_CONFIG.authWindowMs / 60_000) * 60_000,
+    throttleMs: number(env.ALERT_THROTTLE_MINUTES, DEFAULT_ALERT_CONFIG.throttleMs / 60_000) * 60_000,
+    spikeFactor: number(env.ALERT_SPIKE_FACTOR, DEFAULT_ALERT_CONFIG.spikeFactor),
+    spikeMinimum: number(env.ALERT_SPIKE_MINIMUM, DEFAULT_ALERT_CONFIG.spikeMinimum),
+  }
+}
+
+interface PendingAlert extends Alert {
+  id: string
+}
+
+export class AlertEngine {
+  private state: AlertState
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly env: () => Env,
+  ) {
+    this.state = storage.kv.get<AlertState>(STATE_KEY) ?? emptyAlertState()
+  }
+
+  /** Runs the rules on one record; returns how many alerts now wait to be sent. Synchronous, like the append. */
+  observe(record: AuditRecord, workingHours?: WorkingHours): number {
+    const raised = evaluate(record, this.state, alertConfig(this.env()), workingHours)
+    this.storage.kv.put(STATE_KEY, this.state)
+    if (raised.length === 0) return this.pending().length
+    const pending = [...this.pending(), ...raised.map((alert) => ({ ...alert, id: `alt_${bytesToHex(crypto.getRandomValues(new Uint8Array(8)))}` }))]
+    this.storage.kv.put(OUTBOX_KEY, pending.slice(-MAX_PENDING))
+    return pending.length
+  }
+
+  pending(): PendingAlert[] {
+    return this.storage.kv.get<PendingAlert[]>(OUTBOX_KEY) ?? []
+  }
+
+  /** Sends waiting alerts; keeps them on failure. */
+  async flush(): Promise<{ sent: number; error?: string }> {
+    const pending = this.pending()
+    if (pending.length === 0) return { sent: 0 }
+    const env = this.env()
+    try {
+      await env.DB.batch(
+        pending.map((alert) =>
+          env.DB.prepare('INSERT OR IGNORE INTO alerts (id, time, rule, subject, key_id, message, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)').bind(
+            alert.id, alert.time, alert.rule, alert.subject, alert.keyId, alert.message, alert.requestId,
+          ),
+        ),
+      )
+      const subscribers = await subscriptionsFor(env, ALERTS_MODEL, 'alert')
+      for (const subscriber of subscribers) {
+        const deliveries = pending.map((alert) => ({
+          deliveryId: `dlv_${bytesToHex(crypto.getRandomValues(new Uint8Array(8)))}`,
+          eventId: `evt_${alert.id.slice(4)}`,
+          payload: JSON.stringify({ id: `evt_${alert.id.slice(4)}`, type: `alert.${alert.rule}`, time: new Date(alert.time).toISOString(), alert }),
+        }))
+        const now = Date.now()
+        await env.DB.batch(
+          deliveries.map((delivery) =>
+            env.DB.prepare(
+              `INSERT INTO webhook_deliveries (id, subscription_id, event_id, payload, status, attempts, created_at, updated_at)
+               VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)`,
+            ).bind(delivery.deliveryId, subscriber.id, delivery.eventId, delivery.payload, now),
+          ),
+        )
+        await env.WEBHOOK_DISPATCHERS.get(env.WEBHOOK_DISPATCHERS.idFromName(subscriber.id)).enqueue(subscriber.id, deliveries)
+      }
+    } catch (error) {
+      return { sent: 0, error: error instanceof Error ? error.message : String(error) }
+    }
+    // Alerts raised while sending are kept.
+    this.storage.kv.put(OUTBOX_KEY, this.pending().filter((alert) => !pending.some((sent) => sent.id === alert.id)))
+    return { sent: pending.length }
+  }
+}
