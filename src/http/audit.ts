@@ -69,6 +69,7 @@ export function auditTrail(redactDomains: (env: Env) => boolean): MiddlewareHand
         return
       }
     }
-    c.res = new Response(body, response)
+    // An empty body goes back as no body: 204/304 answers may not carry one at all.
+    c.res = new Response(body.byteLength > 0 ? body : null, response)
   }
 }
