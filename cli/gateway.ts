@@ -9,6 +9,7 @@
  * .dev.vars.
  */
 import { readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { signAdminRequest } from '../src/admin/signature'
 import { stringOption, type CommandContext } from './command'
@@ -16,6 +17,24 @@ import { readDotenvFile } from './dotenv'
 import { CliError } from './errors'
 
 export const LOCAL_GATEWAY_URL = 'http://127.0.0.1:8787'
+/** File `npm start` writes next to its local state with the URL it serves on. */
+const GATEWAY_URL_FILE = 'odoo-mcp-gateway-url'
+
+export async function writeGatewayUrlFile(stateDir: string, url: string): Promise<void> {
+  await mkdir(stateDir, { recursive: true })
+  await writeFile(join(stateDir, GATEWAY_URL_FILE), `${url}\n`)
+}
+
+/** The URL the local `npm start` announced, if it wrote one. */
+function localGatewayUrl(context: CommandContext): string {
+  try {
+    const written = readFileSync(join(context.target.persistTo ?? join(context.projectDir, '.wrangler'), GATEWAY_URL_FILE), 'utf8').trim()
+    if (/^http:\/\/127\.0\.0\.1:\d{1,5}$/.test(written)) return written
+  } catch {
+    // No npm start yet: the default port.
+  }
+  return LOCAL_GATEWAY_URL
+}
 const NOTIFY_TIMEOUT_MS = 5_000
 
 export type Notification =
@@ -29,7 +48,7 @@ export function gatewayUrl(context: CommandContext): string | undefined {
     if (!/^https?:\/\/[^\s/]+/.test(url)) throw new CliError(`--gateway / ODOO_MCP_GATEWAY_URL must be an http(s) URL (got '${url}')`)
     return url.replace(/\/+$/, '')
   }
-  return context.target.remote ? undefined : LOCAL_GATEWAY_URL
+  return context.target.remote ? undefined : localGatewayUrl(context)
 }
 
 function adminSecret(context: CommandContext): string | undefined {

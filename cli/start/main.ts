@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { importCredentialsKey } from '../../src/lib/crypto'
 import { startOdooSimulator } from '../../test/odoo-sim/server'
 import { executeFile, executeSql, type D1Target } from '../d1'
+import { writeGatewayUrlFile } from '../gateway'
 import { CliError, EXIT_USAGE } from '../errors'
 import { formatBanner } from './banner'
 import { provisionDemoKey, DEMO_LOGIN } from './demo-key'
@@ -168,6 +169,8 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
   for (const signal of signals) process.on(signal, onSignal)
 
   const base = `http://${HOST}:${port}`
+  // Where this gateway listens, for the key CLI's "apply now" calls (cli/gateway.ts) when PORT is not 8787.
+  await writeGatewayUrlFile(persistTo ?? join(projectDir, '.wrangler'), base)
   void waitUntilReady(`${base}/healthz`, wrangler).then((readiness) => {
     if (!readiness.ok && readiness.detail === 'wrangler dev exited') return
     if (!readiness.ok) say(`Warning: ${readiness.detail}`)

@@ -107,6 +107,9 @@ it('runs the gateway with a demo Odoo and a demo key that survives restarts', as
   const keyFile = join(copy, '.wrangler', 'odoo-mcp-demo-key')
   expect((await readFile(keyFile, 'utf8')).trim()).toBe(firstKey)
   expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
+  // The key CLI finds this gateway (on a non-default port) to apply key changes at once.
+  expect((await readFile(join(copy, '.wrangler', 'odoo-mcp-gateway-url'), 'utf8')).trim()).toBe(`http://127.0.0.1:${port}`)
+  expect(devVars).toMatch(/^ADMIN_SECRET=[0-9a-f]{64}$/m)
 
   const second = await startAndStop(port, async (output) => {
     expect(bannerKey(output)).toBe(firstKey)
