@@ -4,9 +4,9 @@
  * from the client address, so a flood from one address lands on one object and leaves the others alone.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { AlertEngine } from '../alerts/engine'
 import type { Env } from '../env'
-import { AuditOutbox, type FlushResult } from './outbox'
+import { AuditStream } from './audit-stream'
+import type { FlushResult } from './outbox'
 import type { AuditRecord } from './record'
 
 /** Chains for unauthenticated requests: `anon-0` … `anon-3`. */
@@ -19,43 +19,35 @@ export function unauthenticatedChainFor(ip: string | null): string {
 }
 
 export class UnauthenticatedAuditObject extends DurableObject<Env> {
-  private readonly audit: AuditOutbox
-  private readonly alerts: AlertEngine
+  private readonly stream: AuditStream
   private alarmAt: number | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.audit = new AuditOutbox(ctx.storage, () => this.env.DB)
-    this.alerts = new AlertEngine(ctx.storage, () => this.env)
+    this.stream = new AuditStream(ctx.storage, () => this.env)
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm()
     })
   }
 
   appendAudit(chainId: string, record: AuditRecord): number {
-    const seq = this.audit.append(chainId, record)
-    this.alerts.observe(record)
-    this.schedule(this.audit.nextFlushAt(Date.now())!)
+    const seq = this.stream.append(chainId, record)
+    this.schedule(this.stream.nextAlarmAt(Date.now())!)
     return seq
   }
 
-  async flushAudit(): Promise<FlushResult> {
-    const result = await this.audit.flush()
-    await this.alerts.flush()
-    return result
+  flushAudit(): Promise<FlushResult> {
+    return this.stream.flush()
   }
 
   auditHead() {
-    return this.audit.head()
+    return this.stream.head()
   }
 
   override async alarm(): Promise<void> {
     this.alarmAt = null
-    const result = await this.audit.flush()
-    if (result.error) console.error(JSON.stringify({ level: 'error', where: 'audit flush', chain: this.audit.head().chainId, message: result.error }))
-    const alerts = await this.alerts.flush()
-    if (alerts.error) console.error(JSON.stringify({ level: 'error', where: 'alert flush', message: alerts.error }))
-    const next = this.audit.nextFlushAt(Date.now()) ?? (this.alerts.pending().length > 0 ? Date.now() + 5_000 : null)
+    await this.stream.flush()
+    const next = this.stream.nextAlarmAt(Date.now())
     if (next !== null) this.schedule(next)
   }
 

@@ -16,8 +16,8 @@
  * leaves, and the alarm copies batches to D1.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { AlertEngine } from '../alerts/engine'
-import { AuditOutbox, type FlushResult } from '../audit/outbox'
+import { AuditStream } from '../audit/audit-stream'
+import type { FlushResult } from '../audit/outbox'
 import type { AuditRecord } from '../audit/record'
 import type { Env } from '../env'
 import { loadLimitsConfig, type LimitsConfig } from '../limits/config'
@@ -59,8 +59,7 @@ export class KeyObject extends DurableObject<Env> {
   private cachedSeq = 0
   private usage: UsageState
   private budget: GlobalBudget | undefined
-  private readonly audit: AuditOutbox
-  private readonly alerts: AlertEngine
+  private readonly stream: AuditStream
   /** When the alarm is set for (mirrors storage, read once at start), or null. */
   private alarmAt: number | null = null
 
@@ -69,8 +68,7 @@ export class KeyObject extends DurableObject<Env> {
     this.limits = loadLimitsConfig(env)
     this.cached = ctx.storage.kv.get<CachedKey>(CACHE_KEY)
     this.usage = ctx.storage.kv.get<UsageState>(USAGE_KEY) ?? { tat: 0, lastUsedAt: null, flushedLastUsedAt: null }
-    this.audit = new AuditOutbox(ctx.storage, () => this.env.DB)
-    this.alerts = new AlertEngine(ctx.storage, () => this.env)
+    this.stream = new AuditStream(ctx.storage, () => this.env)
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm()
     })
@@ -78,23 +76,20 @@ export class KeyObject extends DurableObject<Env> {
 
   /** Appends one request's audit record to the key's chain; resolves once it is durable in this object. */
   appendAudit(record: AuditRecord): number {
-    const seq = this.audit.append(record.keyId!, record)
-    // The audit stream's alert rules run here, where every record of this key passes.
+    // The alert rules run here too, where every record of this key passes.
     const policy = this.cached ? keyPolicy(this.cached.key) : undefined
-    this.alerts.observe(record, policy?.kind === 'valid' ? policy.policy.workingHours : undefined)
-    this.scheduleAlarm(this.audit.nextFlushAt(Date.now())!)
+    const seq = this.stream.append(record.keyId!, record, policy?.kind === 'valid' ? policy.policy.workingHours : undefined)
+    this.scheduleAlarm(this.stream.nextAlarmAt(Date.now())!)
     return seq
   }
 
-  /** Sends pending audit records to D1 now (tests, and `audit flush` from the admin channel). */
-  async flushAudit(): Promise<FlushResult> {
-    const result = await this.audit.flush()
-    await this.alerts.flush()
-    return result
+  /** Sends pending audit records and alerts now (tests; the alarm does it by itself). */
+  flushAudit(): Promise<FlushResult> {
+    return this.stream.flush()
   }
 
   auditHead() {
-    return this.audit.head()
+    return this.stream.head()
   }
 
   async admit(input: AdmitInput): Promise<Admission> {
@@ -169,10 +164,7 @@ export class KeyObject extends DurableObject<Env> {
   /** Sends pending audit records and last_used_at to D1; whatever fails is retried by the next alarm. */
   override async alarm(): Promise<void> {
     this.alarmAt = null
-    const result = await this.audit.flush()
-    if (result.error) console.error(JSON.stringify({ level: 'error', where: 'audit flush', chain: this.audit.head().chainId, message: result.error }))
-    const alerts = await this.alerts.flush()
-    if (alerts.error) console.error(JSON.stringify({ level: 'error', where: 'alert flush', message: alerts.error }))
+    await this.stream.flush()
     let lastUsedRetry = false
     const { lastUsedAt, flushedLastUsedAt } = this.usage
     const keyId = this.cached?.key.id
@@ -187,11 +179,7 @@ export class KeyObject extends DurableObject<Env> {
       }
     }
     const now = Date.now()
-    const next = [
-      this.audit.nextFlushAt(now),
-      lastUsedRetry ? now + LAST_USED_FLUSH_MS : null,
-      this.alerts.pending().length > 0 ? now + 5_000 : null,
-    ].filter((at): at is number => at !== null)
+    const next = [this.stream.nextAlarmAt(now), lastUsedRetry ? now + LAST_USED_FLUSH_MS : null].filter((at): at is number => at !== null)
     if (next.length > 0) this.scheduleAlarm(Math.min(...next))
   }
 
