@@ -13,7 +13,6 @@
  */
 import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -21,6 +20,7 @@ import { WRANGLER_ENV, wranglerBin, executeFile, type D1Target } from '../cli/d1
 import { createKey } from '../cli/keys-store'
 import { generateCredentialsKey, importCredentialsKey, sha256Hex } from '../src/lib/crypto'
 import { startOdooSimulator } from '../test/odoo-sim/server'
+import { freePort } from '../test/support/ports'
 import { runPolicyMicroBenchmark } from './policy.micro'
 import { round, summarize, type Summary } from './stats'
 
@@ -29,16 +29,6 @@ const DOMAIN = [['is_company', '=', true]]
 const FIELDS = ['name', 'email', 'city', 'country_id']
 const LIMIT = 20
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
   const response = await fetch(url, {

@@ -199,6 +199,14 @@ function parsedPolicy(policy: string | null): unknown {
   }
 }
 
+/** The key named by the ID argument; a clear error when there is none. */
+async function keyArgument(context: CommandContext): Promise<KeyRecord> {
+  const id = keyIdArgument(context)
+  const record = await getKey(context.target, id)
+  if (!record) throw new CliError(`no key with ID ${id}`)
+  return record
+}
+
 const show: Command = {
   name: 'keys show',
   summary: 'Show one key',
@@ -207,9 +215,7 @@ const show: Command = {
   options: {},
   arity: 1,
   async run(context) {
-    const id = keyIdArgument(context)
-    const record = await getKey(context.target, id)
-    if (!record) throw new CliError(`no key with ID ${id}`)
+    const record = await keyArgument(context)
     const policy = parsedPolicy(record.policy)
     if (context.json) {
       printJson(context, { ...recordJson(record, context.now), odooUid: record.odooUid, policy })
@@ -294,10 +300,7 @@ const policyShow: Command = {
   options: {},
   arity: 1,
   async run(context) {
-    const id = keyIdArgument(context)
-    const record = await getKey(context.target, id)
-    if (!record) throw new CliError(`no key with ID ${id}`)
-    printJson(context, parsedPolicy(record.policy))
+    printJson(context, parsedPolicy((await keyArgument(context)).policy))
     return EXIT_OK
   },
 }

@@ -9,20 +9,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { parseApiKey } from '../../src/keys/key-format'
+import { freePort } from '../support/ports'
 import { projectRoot, WRANGLER_ENV } from '../support/wrangler'
 
 let copy: string
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 interface Run {
   output: string

@@ -4,12 +4,12 @@
  * before reaching wrangler is tested without one.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { displayPrefix, parseApiKey } from '../../src/keys/key-format'
 import { generateCredentialsKey, importCredentialsKey, openSecret, sha256Hex } from '../../src/lib/crypto'
+import { freePort } from '../support/ports'
 import { applySchema, projectRoot, queryD1, runNode, type LocalD1, type ProcessResult } from '../support/wrangler'
 
 const BIN = join(projectRoot, 'bin', 'odoo-mcp.mjs')
@@ -47,15 +47,6 @@ function changeJson<T>(result: ProcessResult): { value: T; notice: string } {
   return { value: JSON.parse(result.stdout) as T, notice: result.stderr }
 }
 
-/** A loopback port that was free a moment ago. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 async function writeSecret(name: string, content: string): Promise<string> {
   const path = join(work, name)
@@ -462,7 +453,7 @@ describe('keys rotate, expiry flags, telling the gateway', () => {
     )
     const secretFile = await writeSecret('admin-secret.txt', 'x'.repeat(40))
     // A loopback port nobody listens on: the connection is refused at once.
-    const port = await closedPort()
+    const port = await freePort()
     const result = await cli(['keys', 'revoke', created.id, '--gateway', `http://127.0.0.1:${port}`, '--admin-secret-file', secretFile])
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/Revoked key/)

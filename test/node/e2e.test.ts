@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
+
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { generateCredentialsKey } from '../../src/lib/crypto'
+import { freePort } from '../support/ports'
 import { applySchema, projectRoot, queryD1, runNode, WRANGLER_ENV, wranglerBin, type LocalD1 } from '../support/wrangler'
 
 const BIN = join(projectRoot, 'bin', 'odoo-mcp.mjs')
@@ -31,17 +32,6 @@ let wrangler: ChildProcess | undefined
 let wranglerOutput = ''
 let baseUrl: string
 const adminSecret = `e2e-admin-${'0123456789abcdef'.repeat(3)}`
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 /** Runs the CLI against the gateway's D1; key changes must have reached the gateway through the admin channel. */
 async function cli(args: string[]) {

@@ -146,12 +146,7 @@ function scanObject(s: string, end: number): number {
     i = skipWs(s, i)
     if (s[i] !== ':') throw decodeError("Expecting ':' delimiter", s, i)
     i = skipWs(s, i + 1)
-    try {
-      i = scanOnce(s, i)
-    } catch (error) {
-      if (error instanceof Stop) throw decodeError('Expecting value', s, error.pos)
-      throw error
-    }
+    i = scanValue(s, i)
     i = skipWs(s, i)
     const next = s[i]
     i++
@@ -163,16 +158,21 @@ function scanObject(s: string, end: number): number {
   }
 }
 
+/** One value at `i`, reported the way Python's json module reports a missing one. */
+function scanValue(s: string, i: number): number {
+  try {
+    return scanOnce(s, i)
+  } catch (error) {
+    if (error instanceof Stop) throw decodeError('Expecting value', s, error.pos)
+    throw error
+  }
+}
+
 function scanArray(s: string, end: number): number {
   let i = skipWs(s, end)
   if (s[i] === ']') return i + 1
   for (;;) {
-    try {
-      i = scanOnce(s, i)
-    } catch (error) {
-      if (error instanceof Stop) throw decodeError('Expecting value', s, error.pos)
-      throw error
-    }
+    i = scanValue(s, i)
     i = skipWs(s, i)
     const next = s[i]
     i++
