@@ -48,6 +48,9 @@ export class AuditOutbox {
       flushedHash: GENESIS_HASH,
       failures: 0,
     }
+    // lastSeq is not stored on every append (one write less per request): the outbox rows are the truth for it.
+    const newest = storage.sql.exec<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM audit_outbox').one().seq
+    if (newest !== null && newest > this.state.lastSeq) this.state.lastSeq = newest
   }
 
   /** Stores one record; returns its sequence number. Synchronous on purpose (see above). */
@@ -55,10 +58,13 @@ export class AuditOutbox {
     if (this.state.chainId !== null && this.state.chainId !== chainId) {
       throw new Error(`audit chain mismatch: object holds ${this.state.chainId}, asked to append to ${chainId}`)
     }
-    this.state.chainId = chainId
     const seq = ++this.state.lastSeq
     this.storage.sql.exec('INSERT INTO audit_outbox (seq, record) VALUES (?, ?)', seq, JSON.stringify(record))
-    this.storage.kv.put(STATE_KEY, this.state)
+    // The row is the durable part; the state changes only on the chain's first record (and on flushes).
+    if (this.state.chainId === null) {
+      this.state.chainId = chainId
+      this.storage.kv.put(STATE_KEY, this.state)
+    }
     return seq
   }
 

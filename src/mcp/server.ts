@@ -4,6 +4,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js'
+import { z } from 'zod'
 import type { ToolAudit } from '../audit/trail'
 import { runTool, toolErrorResult, type ToolContext, type ToolDefinition } from './tool'
 import { ALL_TOOLS } from './tools'
@@ -27,6 +28,18 @@ const NO_ELICITATION_VALIDATOR: jsonSchemaValidator = {
     throw new Error('this server does not use elicitation, so it validates no JSON Schema')
   },
 }
+
+/**
+ * Each tool's input and output schemas as zod objects, built once per isolate. Given a raw shape, the SDK would
+ * build a new object schema for every tool of every per-request server: measured as the largest single cost of an
+ * MCP request in the Worker's CPU profile (docs/PERFORMANCE.md).
+ */
+const TOOL_SCHEMAS = new Map(
+  (ALL_TOOLS as unknown as ToolDefinition[]).map((tool) => [
+    tool.name,
+    { input: z.object(tool.inputSchema), output: tool.outputSchema ? z.object(tool.outputSchema) : undefined },
+  ]),
+)
 
 export interface McpServerOptions {
   requestId: string
@@ -54,8 +67,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
+        inputSchema: TOOL_SCHEMAS.get(tool.name)!.input,
+        outputSchema: TOOL_SCHEMAS.get(tool.name)!.output,
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args) => {
