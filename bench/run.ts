@@ -11,18 +11,20 @@
  * --concurrency 1,16, --out FILE (default bench-results/bench.json), --audit-records N (rows for the audit search
  * bench, default 1 000 000; 0 skips it).
  */
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { WRANGLER_ENV, wranglerBin, executeFile, type D1Target } from '../cli/d1'
+import { executeFile, type D1Target } from '../cli/d1'
 import { createKey } from '../cli/keys-store'
 import { generateCredentialsKey, importCredentialsKey, sha256Hex } from '../src/lib/crypto'
 import { startOdooSimulator } from '../test/odoo-sim/server'
-import { freePort } from '../test/support/ports'
+import { startWorkerWithoutDevTools } from '../test/support/worker-without-devtools'
+import { startWranglerDev, type WranglerDev } from '../test/support/wrangler-dev'
+import { processTreeCpuMs } from './process-cpu'
 import { runPolicyMicroBenchmark } from './policy.micro'
 import { round, summarize, type Summary } from './stats'
+import { runWorkerCpuBenchmark } from './worker-cpu'
 
 const PROJECT = resolve(dirname(new URL(import.meta.url).pathname), '..')
 const DOMAIN = [['is_company', '=', true]]
@@ -39,43 +41,6 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
   const json = (await response.json()) as { error?: unknown; result?: { isError?: boolean } }
   if (!response.ok || json.error || json.result?.isError) throw new Error(`unexpected answer ${response.status}: ${JSON.stringify(json).slice(0, 300)}`)
   return json
-}
-
-type WranglerDev = { url: string; stop(): void }
-
-/** Starts `wrangler dev` for a config on a free loopback port and waits until /healthz or /noop answers. */
-async function startWranglerDev(configPath: string, persistTo: string, vars: Record<string, string>, probe: string): Promise<WranglerDev> {
-  const port = await freePort()
-  const child = spawn(
-    process.execPath,
-    [
-      wranglerBin(), 'dev', '--config', configPath, '--persist-to', persistTo, '--ip', '127.0.0.1',
-      '--port', String(port), '--log-level', 'error', '--show-interactive-dev-session=false',
-      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
-    ],
-    { cwd: dirname(configPath), env: { ...process.env, ...WRANGLER_ENV }, stdio: 'ignore', detached: true },
-  )
-  const stop = () => {
-    try {
-      if (child.pid) process.kill(-child.pid, 'SIGTERM')
-    } catch {
-      // already gone
-    }
-  }
-  const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 90_000
-  for (;;) {
-    try {
-      if ((await fetch(url + probe)).ok) return { url, stop }
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      stop()
-      throw new Error(`wrangler dev (${configPath}) did not start within 90 s`)
-    }
-    await new Promise((r) => setTimeout(r, 250))
-  }
 }
 
 /**
@@ -135,6 +100,8 @@ interface LevelResult {
   ratioP95: number
   ratioP99: number
   overheadP50Ms: number
+  directRps: number
+  gatewayRps: number
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -146,6 +113,8 @@ export async function main(argv: string[]): Promise<void> {
       concurrency: { type: 'string', default: '1,16' },
       out: { type: 'string', default: 'bench-results/bench.json' },
       'audit-records': { type: 'string', default: '1000000' },
+      // Plain `wrangler dev` (DevTools inspector attached) instead of wrangler's startWorker without it.
+      devtools: { type: 'boolean', default: false },
     },
   })
   const latencyMs = Number(values.latency)
@@ -158,7 +127,7 @@ export async function main(argv: string[]): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'odoo-mcp-bench-'))
   const credentialsKey = generateCredentialsKey()
   const target: D1Target = { remote: false, configPath: join(PROJECT, 'wrangler.toml'), persistTo: join(work, 'state') }
-  let gateway: WranglerDev | undefined
+  let gateway: (WranglerDev & { pid?: number }) | undefined
   let benchWorker: WranglerDev | undefined
   try {
     await executeFile(target, join(PROJECT, 'schema.sql'))
@@ -177,8 +146,21 @@ export async function main(argv: string[]): Promise<void> {
     })
 
     const vars = { ODOO_URL: odoo.url, ODOO_DB: 'mcp_demo', ODOO_PROTOCOL: 'jsonrpc', CREDENTIALS_KEY: credentialsKey }
-    gateway = await startWranglerDev(target.configPath, target.persistTo!, vars, '/healthz')
+    // By default without the DevTools inspector that plain `wrangler dev` attaches: it reports every outbound fetch
+    // to wrangler's Node process, which costs more CPU than the gateway itself (docs/PERFORMANCE.md). --devtools
+    // measures with it.
+    gateway = values.devtools
+      ? await startWranglerDev(target.configPath, target.persistTo!, vars, '/healthz')
+      : await startWorkerWithoutDevTools(target.configPath, target.persistTo!, vars, '/healthz')
     const gatewayUrl = gateway.url
+    const runtimeCpu = () => (gateway?.pid ? processTreeCpuMs(gateway.pid) : null)
+    /** Latency, requests/s, and the runtime's CPU per request (workerd and its launcher, all threads; Linux only). */
+    const measureWithCpu = async (task: () => Promise<unknown>, total: number, concurrency: number) => {
+      const before = runtimeCpu()
+      const result = await measure(task, total, concurrency)
+      const after = runtimeCpu()
+      return { ...result, runtimeCpuMsPerRequest: before !== null && after !== null ? round((after - before) / total, 2) : null }
+    }
 
     let rpcId = 0
     const executeKw = (method: string, kwargs: Record<string, unknown>) =>
@@ -210,6 +192,39 @@ export async function main(argv: string[]): Promise<void> {
     await load(viaGateway, 50, 4)
     await load(direct, 50, 4)
 
+    // Throughput against the bare route (the 50% target): the simulator answers without delay, so what limits the
+    // secured call is the gateway's own work. Alternating rounds, so a noisy neighbour hurts both alike.
+    odoo.setLatency(0)
+    const throughputRounds: { bare: number; secured: number; ratio: number }[] = []
+    const cpuPerRequest: { bare: number[]; ping: number[]; secured: number[] } = { bare: [], ping: [], secured: [] }
+    for (let r = 0; r < 3; r++) {
+      const b = await measureWithCpu(bare, requests, 16)
+      const p = await measureWithCpu(mcpPing, requests, 16)
+      const s = await measureWithCpu(viaGateway, requests, 16)
+      throughputRounds.push({ bare: b.rps, secured: s.rps, ratio: round(s.rps / b.rps, 3) })
+      if (b.runtimeCpuMsPerRequest !== null) {
+        cpuPerRequest.bare.push(b.runtimeCpuMsPerRequest)
+        cpuPerRequest.ping.push(p.runtimeCpuMsPerRequest!)
+        cpuPerRequest.secured.push(s.runtimeCpuMsPerRequest!)
+      }
+    }
+    odoo.setLatency(latencyMs)
+    const medianOf = (xs: number[]) => (xs.length > 0 ? round(summarize(xs).p50, 2) : null)
+    const throughput = {
+      concurrency: 16,
+      rounds: throughputRounds,
+      medianRatio: medianOf(throughputRounds.map((r) => r.ratio))!,
+      runtimeCpuMsPerRequest: { bareRoute: medianOf(cpuPerRequest.bare), mcpPing: medianOf(cpuPerRequest.ping), searchRecords: medianOf(cpuPerRequest.secured) },
+    }
+    log('')
+    log(`throughput at concurrency 16, simulator without latency: secured search_records vs bare route, ` +
+      `median ratio ${throughput.medianRatio} (rounds: ${throughputRounds.map((r) => `${r.secured}/${r.bare} req/s`).join(', ')})`)
+    if (throughput.runtimeCpuMsPerRequest.bareRoute !== null) {
+      const cpu = throughput.runtimeCpuMsPerRequest
+      log(`runtime CPU per request (workerd, all threads): bare route ${cpu.bareRoute} ms, MCP ping ${cpu.mcpPing} ms, ` +
+        `search_records ${cpu.searchRecords} ms → the gateway's work ${round(cpu.searchRecords! - cpu.bareRoute!, 2)} ms per call`)
+    }
+
     const references: { concurrency: number; bareRoute: Summary & { rps: number }; mcpPing: Summary & { rps: number } }[] = []
     const results: LevelResult[] = []
     for (const concurrency of levels) {
@@ -217,10 +232,15 @@ export async function main(argv: string[]): Promise<void> {
       references.push({ concurrency, bareRoute: await timed(bare), mcpPing: await timed(mcpPing) })
       const directSamples: number[] = []
       const gatewaySamples: number[] = []
+      const elapsed = { direct: 0, gateway: 0 }
       const rounds = 4
       for (let round = 0; round < rounds; round++) {
+        let t0 = performance.now()
         directSamples.push(...(await load(direct, Math.ceil(requests / rounds), concurrency)))
+        elapsed.direct += performance.now() - t0
+        t0 = performance.now()
         gatewaySamples.push(...(await load(viaGateway, Math.ceil(requests / rounds), concurrency)))
+        elapsed.gateway += performance.now() - t0
       }
       const d = summarize(directSamples)
       const g = summarize(gatewaySamples)
@@ -232,17 +252,55 @@ export async function main(argv: string[]): Promise<void> {
         ratioP95: round(g.p95 / d.p95, 3),
         ratioP99: round(g.p99 / d.p99, 3),
         overheadP50Ms: round(g.p50 - d.p50),
+        directRps: round((directSamples.length / elapsed.direct) * 1000, 0),
+        gatewayRps: round((gatewaySamples.length / elapsed.gateway) * 1000, 0),
       })
     }
 
+    // A large page: 500 records of 20 fields, created through the simulator's own API as Odoo would.
+    const LARGE_FIELDS = ['name', 'email', 'phone', 'mobile', 'street', 'street2', 'city', 'zip', 'country_id', 'website',
+      'vat', 'ref', 'lang', 'tz', 'comment', 'function', 'is_company', 'active', 'type', 'company_id']
+    const executeKwOn = (model: string, method: string, args: unknown[], kwargs: Record<string, unknown>) =>
+      postJson(`${odoo.url}/jsonrpc`, {
+        jsonrpc: '2.0', method: 'call', id: ++rpcId,
+        params: { service: 'object', method: 'execute_kw', args: ['mcp_demo', 2, 'admin', model, method, args, kwargs] },
+      })
+    for (let i = 0; i < 500; i++) {
+      await executeKwOn('res.partner', 'create', [{
+        name: `Bulk partner ${i}`, email: `bulk${i}@example.com`, phone: `+32 470 00 ${String(i).padStart(4, '0')}`,
+        mobile: `+32 470 11 ${String(i).padStart(4, '0')}`, street: `${i} Rue de la Loi`, street2: 'Bâtiment B', city: 'Bruxelles',
+        zip: '1000', website: `https://bulk${i}.example.com`, vat: `BE0${100000000 + i}`, ref: 'bulk', lang: 'en_US',
+        tz: 'Europe/Brussels', comment: `<p>Customer number ${i}</p>`, function: 'Buyer', type: 'contact',
+      }], {})
+    }
+    const LARGE_DOMAIN = [['ref', '=', 'bulk']]
+    const largeDirect = () =>
+      Promise.all([
+        executeKwOn('res.partner', 'search_read', [], { domain: LARGE_DOMAIN, fields: LARGE_FIELDS, limit: 500, offset: 0 }),
+        executeKwOn('res.partner', 'search_count', [], { domain: LARGE_DOMAIN }),
+      ])
+    const largeViaGateway = () =>
+      postJson(
+        `${gatewayUrl}/mcp`,
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_records', arguments: { model: 'res.partner', domain: LARGE_DOMAIN, fields: LARGE_FIELDS, limit: 500 } } },
+        { authorization: `Bearer ${key.key}`, 'mcp-protocol-version': '2025-06-18' },
+      )
+    await load(largeViaGateway, 5, 1)
+    await load(largeDirect, 5, 1)
+    const large = { records: 500, fields: LARGE_FIELDS.length, direct: summarize(await load(largeDirect, 40, 1)), gateway: summarize(await load(largeViaGateway, 40, 1)) }
+    log('')
+    log(`search_records of 500 records × 20 fields at concurrency 1: direct p50 ${round(large.direct.p50, 1)} ms, ` +
+      `gateway p50 ${round(large.gateway.p50, 1)} ms (+${round(large.gateway.p50 - large.direct.p50, 1)} ms)`)
+
     log('')
     log('search_records: direct JSON-RPC to the simulated Odoo (a) vs through the gateway (b), latency in ms')
-    log('conc | a p50 | a p95 | a p99 | b p50 | b p95 | b p99 | b/a p50 | b/a p95 | b/a p99 | +p50 ms')
+    log('conc | a p50 | a p95 | a p99 | b p50 | b p95 | b p99 | b/a p50 | b/a p95 | b/a p99 | +p50 ms | a req/s | b req/s')
     for (const r of results) {
       log(
         [r.concurrency, r.direct.p50, r.direct.p95, r.direct.p99, r.gateway.p50, r.gateway.p95, r.gateway.p99]
           .map((x) => String(round(x, 1)).padStart(5))
-          .join(' | ') + ` | ${String(r.ratioP50).padStart(7)} | ${String(r.ratioP95).padStart(7)} | ${String(r.ratioP99).padStart(7)} | ${r.overheadP50Ms}`,
+          .join(' | ') + ` | ${String(r.ratioP50).padStart(7)} | ${String(r.ratioP95).padStart(7)} | ${String(r.ratioP99).padStart(7)} | ` +
+          `${String(r.overheadP50Ms).padStart(7)} | ${String(r.directRps).padStart(7)} | ${String(r.gatewayRps).padStart(7)}`,
       )
     }
 
@@ -256,7 +314,7 @@ export async function main(argv: string[]): Promise<void> {
     // The key object alone: one admission per request (status, IP, key bucket, global lease), behind a bare route.
     gateway.stop()
     gateway = undefined
-    benchWorker = await startWranglerDev(await benchWorkerConfig(work), target.persistTo!, {}, '/noop')
+    benchWorker = await startWorkerWithoutDevTools(await benchWorkerConfig(work), target.persistTo!, {}, '/noop')
     const admitBody = JSON.stringify({ keyId: key.id, keyHash: await sha256Hex(key.key) })
     const noop = () => fetch(`${benchWorker!.url}/noop`).then((r) => r.text())
     const admit = async () => {
@@ -349,6 +407,15 @@ export async function main(argv: string[]): Promise<void> {
     log(`policy check + result filter (50-record page): median ${policy.total} µs per call ` +
       `(authorize ${policy.authorize} µs, filter ${policy.filter50Records} µs; p95 of batch means ${policy.totalP95} µs)`)
 
+    const workerCpu = await runWorkerCpuBenchmark()
+    log('')
+    log(`Worker CPU per call (the bundled Worker in Node's V8, key object, D1 and Odoo in memory; median of batch means): ` +
+      `search_records ${round(workerCpu.searchRecordsMicros / 1000, 2)} ms (p95 ${round(workerCpu.searchRecordsP95Micros / 1000, 2)} ms), ` +
+      `MCP ping ${round(workerCpu.pingMicros / 1000, 2)} ms`)
+    for (const r of workerCpu.largeResults) {
+      log(`  ${r.records} records × ${r.fields} fields: ${r.cpuMs} ms CPU, ${r.allocatedMb} MB allocated, ${r.responseKb} KB answer`)
+    }
+
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
@@ -378,6 +445,10 @@ export async function main(argv: string[]): Promise<void> {
         admit: Object.fromEntries(Object.entries(r.admit).map(([k, v]) => [k, round(v)])),
       })),
       policyMicroBenchmark: policy,
+      throughput,
+      largePage: { ...large, direct: Object.fromEntries(Object.entries(large.direct).map(([k, v]) => [k, round(v)])), gateway: Object.fromEntries(Object.entries(large.gateway).map(([k, v]) => [k, round(v)])) },
+      workerCpu,
+      runtime: values.devtools ? 'wrangler dev (DevTools inspector attached)' : "wrangler's startWorker, no DevTools inspector",
     }
     const out = resolve(PROJECT, values.out!)
     await mkdir(dirname(out), { recursive: true })

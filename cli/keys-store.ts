@@ -92,6 +92,16 @@ export interface CreatedKey {
 }
 
 export async function createKey(target: D1Target, credentialsKey: CryptoKey, input: NewKeyInput): Promise<CreatedKey> {
+  const { created, statements } = await keyCreation(credentialsKey, input)
+  await executeSql(target, statements.join(';\n'))
+  return created
+}
+
+/**
+ * A new key and the SQL that stores it, without running it: `createKey` runs it at once; a harness creating many
+ * keys (`npm run test:load`) runs them all in one wrangler call.
+ */
+export async function keyCreation(credentialsKey: CryptoKey, input: NewKeyInput): Promise<{ created: CreatedKey; statements: string[] }> {
   const id = generateKeyId()
   const { key } = generateApiKey()
   const prefix = displayPrefix(key)
@@ -110,8 +120,7 @@ export async function createKey(target: D1Target, credentialsKey: CryptoKey, inp
                 ${input.expiresAt})`,
     sql`INSERT INTO api_key_secrets (key_hash, key_id, prefix, created_at) VALUES (${keyHash}, ${id}, ${prefix}, ${input.now})`,
   )
-  await executeSql(target, statements.join(';\n'))
-  return { id, name: input.name, key, prefix }
+  return { created: { id, name: input.name, key, prefix }, statements }
 }
 
 export async function listKeys(target: D1Target): Promise<KeyRecord[]> {

@@ -18,6 +18,7 @@ import { bearerAuth } from './http/auth'
 import { httpError } from './http/errors'
 import { originGuard, readJsonRpcBody, requireJsonContentType } from './http/transport-guard'
 import type { GatewayEnv } from './http/types'
+import { API_KEY_PREFIX } from './keys/key-format'
 import { logError } from './log'
 import { webhookRoutes } from './webhooks/inbound'
 import { handleMcpPost } from './mcp/handler'
@@ -63,7 +64,11 @@ app.all('/mcp', (c) =>
 app.route('/admin', adminRoutes)
 app.route('/hooks', webhookRoutes)
 
-app.notFound((c) => httpError(c, 404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; the MCP endpoint is POST /mcp`))
+// The path is echoed to help a confused client, minus anything that looks like an API key (`/mcp/omk_...`).
+const KEY_LIKE = new RegExp(`${API_KEY_PREFIX}[0-9A-Za-z]+`, 'g')
+app.notFound((c) =>
+  httpError(c, 404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname.replace(KEY_LIKE, `${API_KEY_PREFIX}…`)}; the MCP endpoint is POST /mcp`),
+)
 
 app.onError((error, c) => {
   if (error instanceof ConfigError) {

@@ -20,7 +20,16 @@ export interface ToolAudit {
 
 const MAX_TEXT = 512
 
-const clip = (text: string | null | undefined): string | null => (text == null ? null : text.slice(0, MAX_TEXT))
+/**
+ * What client-chosen text may not bring into the log: C0 and C1 control characters (terminal escape sequences reach
+ * the operator's screen through `audit search`), and unpaired UTF-16 surrogates (D1 stores them as U+FFFD, so the row
+ * would no longer match its chain hash and `audit verify` would report it altered).
+ */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+/** Client-chosen text, cut to MAX_TEXT (which can split a surrogate pair, too), each unsafe character as U+FFFD. */
+const clip = (text: string | null | undefined): string | null =>
+  text == null ? null : text.slice(0, MAX_TEXT).replace(UNSAFE_TEXT, '\ufffd')
 
 /** Replaces every literal of a domain by "?", keeping its shape (operators, fields, nesting). */
 export function redactDomain(domain: unknown): unknown {
@@ -45,7 +54,7 @@ export class AuditTrail implements ToolAudit {
       keyName: null,
       keyPrefix: null,
       odooUser: null,
-      ip: input.ip,
+      ip: clip(input.ip),
       userAgent: clip(input.userAgent),
       clientInfo: null,
       method: null,
@@ -68,7 +77,7 @@ export class AuditTrail implements ToolAudit {
   private readonly redactDomains: boolean
 
   presentedPrefix(prefix: string): void {
-    this.record.keyPrefix = prefix
+    this.record.keyPrefix = clip(prefix)
   }
 
   key(key: ApiKeyRecord): void {
@@ -96,7 +105,9 @@ export class AuditTrail implements ToolAudit {
     }
     if (method === 'tools/call' && typeof params?.name === 'string') {
       this.record.tool = clip(params.name)
-      this.record.operation = TOOL_OPERATIONS[params.name] ?? null
+      // Own properties only: a tool named "constructor" or "__proto__" would otherwise put a function or an object
+      // into the record, which D1 refuses (the chain's outbox would be stuck) or RPC cannot clone (the record lost).
+      this.record.operation = Object.hasOwn(TOOL_OPERATIONS, params.name) ? TOOL_OPERATIONS[params.name]! : null
       const args = params.arguments as Record<string, unknown> | undefined
       if (typeof args?.model === 'string') this.record.model = clip(args.model)
     }

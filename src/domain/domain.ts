@@ -50,8 +50,18 @@ function fail(message: string): never {
   throw new ToolError(`Invalid domain: ${message}`, 'invalid_domain')
 }
 
+/**
+ * A short quote of a term for error messages. JSON.stringify may recurse (Node 20's V8 overflows a few thousand
+ * levels down) while JSON.parse does not, and a 1 MiB body nests 500,000 deep: a term it cannot quote is described
+ * by its kind alone.
+ */
 function describe(term: unknown): string {
-  const text = JSON.stringify(term) ?? String(term)
+  let text: string
+  try {
+    text = JSON.stringify(term) ?? String(term)
+  } catch {
+    text = Array.isArray(term) ? '[...]' : typeof term
+  }
   return text.length > 80 ? text.slice(0, 77) + '...' : text
 }
 

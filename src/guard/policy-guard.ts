@@ -26,15 +26,30 @@ function denied(message: string): never {
   throw new ToolError(message, 'policy_denied')
 }
 
+/** Names quoted in one refusal; the rest are counted (30,000 invented field names make no readable message). */
+const MAX_QUOTED_NAMES = 20
+
+/**
+ * The code of a one2many/many2many command as Odoo reads it. Odoo compares codes with Python's `==`, for which
+ * `False == 0` (create) and `True == 1` (update): JSON booleans are commands too.
+ */
+function commandCode(code: unknown): number | undefined {
+  if (typeof code === 'boolean') return code ? 1 : 0
+  return typeof code === 'number' ? code : undefined
+}
+
 function quoteList(names: string[]): string {
-  return names.map((name) => `'${name}'`).join(', ')
+  const quoted = names.slice(0, MAX_QUOTED_NAMES).map((name) => `'${name}'`).join(', ')
+  return names.length > MAX_QUOTED_NAMES ? `${quoted} and ${names.length - MAX_QUOTED_NAMES} more` : quoted
 }
 
 export function createPolicyGuard(policy: Policy | null, metadata: MetadataSource): AccessGuard {
   /** The policy entry for a model: its own, else the wildcard (never for sensitive models). */
   function modelPolicy(model: string): ModelPolicy | undefined {
     if (!policy) return undefined
-    return policy.models[model] ?? (isSensitiveModel(model) ? undefined : policy.models['*'])
+    // Own entries only: `models` is a plain object, and a model named "constructor" would find Object's.
+    if (Object.hasOwn(policy.models, model)) return policy.models[model]
+    return isSensitiveModel(model) ? undefined : policy.models['*']
   }
 
   function requireOperation(model: string, operation: Operation, via?: string): ModelPolicy {
@@ -170,15 +185,21 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
       const info = fields[field]
       if (!info || !X2MANY_TYPES.has(info.type) || !info.relation || !Array.isArray(value)) continue
       for (const command of value) {
-        if (!Array.isArray(command) || typeof command[0] !== 'number') continue
-        const [code, , nested] = command as [number, unknown, unknown]
+        const code = Array.isArray(command) ? commandCode(command[0]) : undefined
+        if (code === undefined) continue
+        const nested: unknown = command[2]
         const where = `'${field}' (command ${code})`
         if (code === 0 || code === 1) {
           const nestedEntry = requireOperation(info.relation, code === 0 ? 'create' : 'write', where)
-          if (nested && typeof nested === 'object' && !Array.isArray(nested)) {
-            await checkValues(info.relation, nestedEntry, nested as Record<string, unknown>)
+          // Odoo also builds the values with dict(), which takes a list of [field, value] pairs: only an object can be
+          // checked field by field.
+          if (!nested || typeof nested !== 'object' || Array.isArray(nested)) {
+            denied(`The values of ${where} must be an object of field values, e.g. [0, 0, {"name": "..."}].`)
           }
-        } else if (code === 2) {
+          await checkValues(info.relation, nestedEntry, nested as Record<string, unknown>)
+        } else if (code === 2 || (info.type === 'one2many' && (code === 3 || code === 5 || code === 6))) {
+          // On a one2many, unlinking (3), clearing (5) or replacing (6) lines deletes them when their link back is
+          // ondelete='cascade' (sale.order.line): that needs the right to delete them. On a many2many they only unlink.
           requireOperation(info.relation, 'unlink', where)
         }
       }

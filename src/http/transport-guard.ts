@@ -10,6 +10,25 @@ import type { GatewayEnv } from './types'
 
 /** Largest accepted JSON-RPC message: 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024
+/**
+ * Deepest nesting of objects and arrays accepted in a message. A tool call with a domain is about 6 levels deep and
+ * nested one2many commands add 3 a level; a 1 MiB body can nest 500,000 levels, which would reach Odoo (a recursive
+ * JSON parser) or recursive code on the way.
+ */
+export const MAX_JSON_DEPTH = 64
+
+/** Whether a parsed JSON value nests objects/arrays deeper than `limit`; iterative, so any depth is safe to check. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!
+    if (depth > limit) return true
+    for (const child of Array.isArray(current) ? current : Object.values(current as object)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
 
 /**
  * Refuses browser requests from origins that are not configured. Non-browser clients send no Origin and pass; a
@@ -57,6 +76,9 @@ export function readJsonRpcBody(): MiddlewareHandler<GatewayEnv>[] {
       }
       if (message === null || typeof message !== 'object') {
         return jsonRpcError(c, 400, -32600, 'Invalid Request: the body must be a JSON-RPC 2.0 message object')
+      }
+      if (nestedDeeperThan(message, MAX_JSON_DEPTH)) {
+        return jsonRpcError(c, 400, -32600, `Invalid Request: the message nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`)
       }
       c.set('rpcMessage', message)
       return next()

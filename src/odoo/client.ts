@@ -55,11 +55,17 @@ export function createOdooClient(options: OdooClientOptions): OdooClient {
     if (!answer.isJson) {
       throw new OdooUnavailableError(answer.status === 404 ? 'not_found' : 'bad_response', describeNonJson(answer))
     }
-    const envelope = answer.json as { result?: unknown; error?: { message?: unknown; data?: unknown } } | null
+    const envelope = answer.json as { result?: unknown; error?: unknown } | null
     if (envelope && typeof envelope === 'object' && envelope.error) {
+      const { error } = envelope
+      // JSON-RPC 2.0 errors are objects; anything else there is not an answer from Odoo (and is never quoted).
+      if (typeof error !== 'object' || Array.isArray(error)) {
+        throw new OdooUnavailableError('bad_response', `Odoo answered HTTP ${answer.status} with a malformed JSON-RPC error`)
+      }
       // Odoo puts the exception in `error.data`; a bare JSON-RPC error (no data) is a protocol-level problem.
-      if (envelope.error.data) throw odooErrorFromPayload(envelope.error.data)
-      throw odooErrorFromPayload({ name: 'JsonRpcError', message: String(envelope.error.message ?? 'JSON-RPC error') })
+      const { data, message } = error as { data?: unknown; message?: unknown }
+      if (data) throw odooErrorFromPayload(data)
+      throw odooErrorFromPayload({ name: 'JsonRpcError', message: typeof message === 'string' ? message : 'JSON-RPC error' })
     }
     if (!envelope || typeof envelope !== 'object' || !('result' in envelope)) {
       throw new OdooUnavailableError('bad_response', `Odoo answered HTTP ${answer.status} with JSON that is not a JSON-RPC response`)
@@ -118,8 +124,8 @@ export function createOdooClient(options: OdooClientOptions): OdooClient {
       if (options.protocol === 'json2') return undefined
       throw new OdooUnavailableError('not_found', `${describeNonJson(answer)}: no Odoo JSON-RPC or JSON-2 API found at ODOO_URL`)
     }
-    const info = answer.json as { version_info?: unknown }
-    return parseMajor({ server_version_info: info.version_info })
+    const info = answer.json as { version_info?: unknown } | null
+    return parseMajor({ server_version_info: info?.version_info })
   }
 
   function serverInfo(): Promise<OdooServerInfo> {
@@ -177,6 +183,6 @@ export function createOdooClient(options: OdooClientOptions): OdooClient {
 /** Reads the major version from `server_version_info` (`[18, 0, ...]`, or `['saas~17', 2, ...]` on Odoo Online). */
 function parseMajor(info: { server_version_info?: unknown }): number | undefined {
   const first = Array.isArray(info?.server_version_info) ? info.server_version_info[0] : undefined
-  const major = typeof first === 'number' ? first : Number(String(first ?? '').replace(/^\D+/, ''))
+  const major = typeof first === 'number' ? first : typeof first === 'string' ? Number(first.replace(/^\D+/, '')) : NaN
   return Number.isFinite(major) && major > 0 ? major : undefined
 }

@@ -24,11 +24,29 @@ export interface CompiledIpRules {
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string }
 
+/**
+ * Checks the dotted IPv4 part that IPv6 text may end with (`::ffff:10.0.0.1`). ipaddr.js takes hex and zero-padded
+ * numbers there (`::ffff:0x7f.0.0.1` is 127.0.0.1), and reads the deprecated IPv4-compatible form `::10.0.0.1` as
+ * IPv4-mapped while RFC 4291 (and `0::10.0.0.1` in ipaddr.js itself) makes it the IPv6 address ::a00:1: both refused.
+ */
+function dottedPartError(text: string): string | undefined {
+  const cut = text.lastIndexOf(':')
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text.slice(cut + 1))) {
+    return 'the IPv4 part of an IPv6 address must be four decimal parts 0-255, no leading zeros'
+  }
+  if (/^[0:]*$/.test(text.slice(0, cut + 1))) {
+    return 'IPv4-compatible IPv6 addresses (::a.b.c.d) are deprecated and read differently by different parsers; write a.b.c.d or ::ffff:a.b.c.d'
+  }
+  return undefined
+}
+
 /** Parses one address in canonical text form; IPv4-mapped IPv6 becomes IPv4. */
 export function parseAddress(text: string): ParseResult<Address> {
   const trimmed = text.trim()
   if (trimmed.includes('%')) return { ok: false, error: 'IPv6 zone ids (%...) are not allowed' }
   if (trimmed.includes(':')) {
+    const dottedError = trimmed.includes('.') ? dottedPartError(trimmed) : undefined
+    if (dottedError) return { ok: false, error: dottedError }
     if (!ipaddr.IPv6.isValid(trimmed)) return { ok: false, error: 'not a valid IPv6 address' }
     const v6 = ipaddr.IPv6.parse(trimmed)
     return { ok: true, value: v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6 }

@@ -5,7 +5,10 @@ import { parseAggregates, parseGroupBy, parseOrder } from '../../domain/query-pa
 import { context, DEFAULT_SEARCH_LIMIT, domain, fieldList, MAX_SEARCH_LIMIT, modelName, order, recordIds } from '../schemas'
 import { defineTool } from '../tool'
 
-const record = z.record(z.string(), z.unknown())
+// An object with any fields. A loose object with no declared keys checks only that each item is an object; a
+// z.record would also check every key of every record (the SDK validates each result against the output schema),
+// which cost ~2 ms of CPU for a 500-record page of 20 fields.
+const record = z.looseObject({})
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const
 
 /** Most groups returned by one aggregate call. */

@@ -256,6 +256,30 @@ describe('transport failures', () => {
     const error = await rejection(client(withVersion(() => Response.json({ hello: 'world' })), { knownUid: 2 }).call('a', 'b'))
     expect(error.message).toMatch(/not a JSON-RPC response/)
   })
+
+  it('reports a JSON-RPC error that is not an object as a bad answer, without quoting it', async () => {
+    const traceback = 'Traceback (most recent call last): File "/opt/odoo/odoo/http.py"'
+    for (const malformed of [traceback, [traceback], true]) {
+      clearOdooCaches()
+      const error = await rejection(client(withVersion(() => Response.json({ jsonrpc: '2.0', id: 1, error: malformed })), { knownUid: 2 }).call('a', 'b'))
+      expect(error).toMatchObject({ name: 'OdooUnavailableError', reason: 'bad_response', message: 'Odoo answered HTTP 200 with a malformed JSON-RPC error' })
+    }
+  })
+
+  it('does not choke on a JSON-RPC error message that is not text', async () => {
+    const error = await rejection(
+      client(withVersion(() => Response.json({ jsonrpc: '2.0', id: 1, error: { code: 0, message: { toString: 1 } } })), { knownUid: 2 }).call('a', 'b'),
+    )
+    expect(error).toMatchObject({ name: 'OdooError', exceptionType: 'JsonRpcError', message: 'JSON-RPC error' })
+  })
+
+  it('does not choke on version answers of the wrong shape', async () => {
+    const nullVersion: FetchLike = async () => Response.json(null)
+    expect(await client(nullVersion, { protocol: 'json2' }).serverInfo()).toEqual({ protocol: 'json2', majorVersion: 19 })
+    clearOdooCaches()
+    const odd = scriptedFetch([() => Response.json({ jsonrpc: '2.0', id: 1, result: { server_version_info: [{ toString: 1 }] } }), () => Response.json({ version_info: [18, 0] })])
+    expect(await client(odd.fetch, { protocol: 'auto' }).serverInfo()).toEqual({ protocol: 'jsonrpc', majorVersion: 18 })
+  })
 })
 
 describe('transcripts', () => {

@@ -65,6 +65,27 @@ describe('client address rules', () => {
     },
   )
 
+  it.each(['::ffff:0x7f.0.0.1', '::ffff:012.0.0.1', '::ffff:00001.2.3.4'])(
+    'refuses the IPv4 part %s of an IPv6 address unless it is plain decimal',
+    (address) => {
+      expect(checkClientAddress(rules([], ['127.0.0.0/8', '12.0.0.0/8', '1.0.0.0/8']), address)).toBe('unknown_address')
+      expect(parseRange(`${address}/128`).ok).toBe(false)
+    },
+  )
+
+  it.each(['::1.2.3.4', '0::1.2.3.4', '0:0:0:0:0:0:1.2.3.4', '::0:0.0.0.1'])(
+    'refuses the deprecated IPv4-compatible form %s (ipaddr.js reads ::a.b.c.d as ::ffff:a.b.c.d, RFC 4291 as ::a.b.c.d)',
+    (address) => {
+      expect(checkClientAddress(rules([], ['1.2.3.4']), address)).toBe('unknown_address')
+      expect(parseRange(address).ok).toBe(false)
+    },
+  )
+
+  it('still accepts other IPv6 addresses written with a dotted IPv4 part', () => {
+    expect(checkClientAddress(rules(['64:ff9b::/96']), '64:ff9b::192.0.2.1')).toBe('allowed')
+    expect(checkClientAddress(rules([], ['1.2.3.4']), '0:0:0:0:0:FFFF:1.2.3.4')).toBe('denied')
+  })
+
   it('fails closed when the address is missing and rules exist', () => {
     expect(checkClientAddress(rules(['10.0.0.0/8']), undefined)).toBe('unknown_address')
   })

@@ -222,6 +222,30 @@ describe('writes', () => {
     expect(await denial(write({ child_ids: [[2, 7]] }))).toMatch(/Operation 'unlink' on model 'res.partner'/)
   })
 
+  it('reads one2many command codes as Odoo does: false is create (0), true is update (1)', async () => {
+    // Odoo compares codes with Python's ==, and False == 0, True == 1: these write res.partner records.
+    expect(await denial(write({ child_ids: [[false, 0, { name: 'x', email: 'x@example.com' }]] }))).toMatch(/'email'/)
+    expect(await denial(write({ child_ids: [[true, 7, { email: 'x@example.com' }]] }))).toMatch(/'email'/)
+    const readOnlyLines = guard(policy({ version: 1, models: { 'sale.order': { operations: ['write'], fields: ['order_line'] }, 'sale.order.line': { operations: ['read'], fields: '*' } } }))
+    const lines = (command: unknown[]) => readOnlyLines.authorize({ tool: 'update_records', model: 'sale.order', operation: 'write', ids: [1], values: { order_line: [command] } })
+    expect(await denial(lines([false, 0, { name: 'x' }]))).toMatch(/Operation 'create' on model 'sale.order.line'/)
+    expect(await denial(lines([true, 3, { name: 'x' }]))).toMatch(/Operation 'write' on model 'sale.order.line'/)
+  })
+
+  it('treats one2many commands that can delete lines (3 unlink, 5 clear, 6 set) like delete (2)', async () => {
+    const lineWriter = guard(policy({ version: 1, models: { 'sale.order': { operations: ['write'], fields: ['order_line'] }, 'sale.order.line': { operations: ['read', 'write'], fields: '*' } } }))
+    const lines = (command: unknown[]) => lineWriter.authorize({ tool: 'update_records', model: 'sale.order', operation: 'write', ids: [1], values: { order_line: [command] } })
+    for (const command of [[3, 7], [5], [6, 0, [7]], [2, 7]]) {
+      expect(await denial(lines(command))).toMatch(/Operation 'unlink' on model 'sale.order.line'/)
+    }
+    await expect(lines([4, 7])).resolves.toBeDefined()
+  })
+
+  it('refuses create/update commands whose values are not an object (Odoo would take a list of pairs)', async () => {
+    expect(await denial(write({ child_ids: [[0, 0, [['email', 'x@example.com']]]] }))).toMatch(/must be an object of field values/)
+    expect(await denial(write({ child_ids: [[1, 7]] }))).toMatch(/must be an object of field values/)
+  })
+
   it('refuses context keys outside lang, tz and active_test', async () => {
     const request = read('res.partner', { context: { lang: 'fr_FR', allowed_company_ids: [1, 2] } as never })
     expect(await denial(guard().authorize(request))).toMatch(/'allowed_company_ids'/)

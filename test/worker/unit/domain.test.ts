@@ -69,6 +69,15 @@ describe('parseDomain', () => {
     expect(e.message).toMatch(message)
   })
 
+  it('refuses a deeply nested term with a ToolError (quoting it in the message must not overflow the stack)', () => {
+    // A 1 MiB body can nest arrays 500,000 deep; JSON.parse takes that, JSON.stringify (recursive) may not.
+    let deep: unknown = 'x'
+    for (let level = 0; level < 500_000; level++) deep = [deep]
+    for (const input of [[deep], [['name', '=', deep]], [[deep, '=', 1]], [['name', deep, 1]]]) {
+      expect(error(() => parseDomain(input)).code).toBe('invalid_domain')
+    }
+  })
+
   it('caps the size of a domain', () => {
     const big = Array.from({ length: MAX_DOMAIN_TERMS + 1 }, () => ['id', '=', 1])
     expect(error(() => parseDomain(big)).message).toMatch(/more than 200 terms/)
