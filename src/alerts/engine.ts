@@ -32,31 +32,51 @@ interface PendingAlert extends Alert {
 
 export class AlertEngine {
   private state: AlertState
+  /** The rules' counters changed since they were last stored. */
+  private stateDirty = false
+  /** Alerts waiting to be sent (mirrors storage). */
+  private waiting: PendingAlert[]
 
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly env: () => Env,
   ) {
     this.state = storage.kv.get<AlertState>(STATE_KEY) ?? emptyAlertState()
+    this.waiting = storage.kv.get<PendingAlert[]>(OUTBOX_KEY) ?? []
   }
 
-  /** Runs the rules on one record; returns how many alerts now wait to be sent. Synchronous, like the append. */
+  /**
+   * Runs the rules on one record; returns how many alerts now wait to be sent. Synchronous, like the append.
+   *
+   * A raised alert is stored at once. The counters behind the rules (failures in the window, request volume) are
+   * stored by `flush`, which the object's alarm runs within about a second of any record: writing them on every
+   * request was one storage write per request for heuristics, and a restart inside that second only loses that
+   * second's counts (the records themselves are durable in the audit outbox).
+   */
   observe(record: AuditRecord, workingHours?: WorkingHours): number {
     const raised = evaluate(record, this.state, alertConfig(this.env()), workingHours)
-    this.storage.kv.put(STATE_KEY, this.state)
-    if (raised.length === 0) return this.pending().length
-    const pending = [...this.pending(), ...raised.map((alert) => ({ ...alert, id: `alt_${bytesToHex(crypto.getRandomValues(new Uint8Array(8)))}` }))]
-    this.storage.kv.put(OUTBOX_KEY, pending.slice(-MAX_PENDING))
-    return pending.length
+    this.stateDirty = true
+    if (raised.length === 0) return this.waiting.length
+    const ids = raised.map((alert) => ({ ...alert, id: `alt_${bytesToHex(crypto.getRandomValues(new Uint8Array(8)))}` }))
+    this.waiting = [...this.waiting, ...ids].slice(-MAX_PENDING)
+    this.storage.kv.put(OUTBOX_KEY, this.waiting)
+    this.saveState()
+    return this.waiting.length
   }
 
   pending(): PendingAlert[] {
-    return this.storage.kv.get<PendingAlert[]>(OUTBOX_KEY) ?? []
+    return this.waiting
   }
 
-  /** Sends waiting alerts; keeps them on failure. */
+  private saveState(): void {
+    this.storage.kv.put(STATE_KEY, this.state)
+    this.stateDirty = false
+  }
+
+  /** Stores the rules' counters, then sends waiting alerts; keeps them on failure. */
   async flush(): Promise<{ sent: number; error?: string }> {
-    const pending = this.pending()
+    if (this.stateDirty) this.saveState()
+    const pending = this.waiting
     if (pending.length === 0) return { sent: 0 }
     const env = this.env()
     try {
@@ -89,7 +109,8 @@ export class AlertEngine {
       return { sent: 0, error: error instanceof Error ? error.message : String(error) }
     }
     // Alerts raised while sending are kept.
-    this.storage.kv.put(OUTBOX_KEY, this.pending().filter((alert) => !pending.some((sent) => sent.id === alert.id)))
+    this.waiting = this.waiting.filter((alert) => !pending.some((sent) => sent.id === alert.id))
+    this.storage.kv.put(OUTBOX_KEY, this.waiting)
     return { sent: pending.length }
   }
 }
