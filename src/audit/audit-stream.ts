@@ -21,8 +21,15 @@ export class AuditStream {
     this.alerts = new AlertEngine(storage, env)
   }
 
-  /** Stores a record durably and runs the alert rules on it. Synchronous (see audit/outbox.ts). */
-  append(chainId: string, record: AuditRecord, workingHours?: WorkingHours): number {
+  /**
+   * Stores a record durably and runs the alert rules on it. Synchronous (see audit/outbox.ts). A `retried` append
+   * (the Worker lost the answer to its first call) returns the stored record's number if the first call did store it.
+   */
+  append(chainId: string, record: AuditRecord, workingHours?: WorkingHours, retried = false): number {
+    if (retried) {
+      const stored = this.outbox.seqOf(record.requestId)
+      if (stored !== null) return stored
+    }
     const seq = this.outbox.append(chainId, record)
     this.alerts.observe(record, workingHours)
     return seq

@@ -68,6 +68,17 @@ export class AuditOutbox {
     return seq
   }
 
+  /**
+   * The sequence number of a record still in the outbox, by its request id: an append the Worker retried because the
+   * first call's answer was lost (the object restarted) must not store the record twice.
+   */
+  seqOf(requestId: string): number | null {
+    const rows = this.storage.sql
+      .exec<{ seq: number }>("SELECT seq FROM audit_outbox WHERE json_extract(record, '$.requestId') = ? LIMIT 1", requestId)
+      .toArray()
+    return rows[0]?.seq ?? null
+  }
+
   get pending(): number {
     return this.state.lastSeq - this.state.flushedSeq
   }

@@ -30,8 +30,8 @@ export class UnauthenticatedAuditObject extends DurableObject<Env> {
     })
   }
 
-  appendAudit(chainId: string, record: AuditRecord): number {
-    const seq = this.stream.append(chainId, record)
+  appendAudit(chainId: string, record: AuditRecord, retried = false): number {
+    const seq = this.stream.append(chainId, record, undefined, retried)
     this.schedule(this.stream.nextAlarmAt(Date.now())!)
     return seq
   }

@@ -18,12 +18,26 @@ import type { GatewayEnv } from './types'
 /** Bodies above this size are not parsed to find a JSON-RPC error (ours are small; tool results can be large). */
 const MAX_INSPECTED_BYTES = 256 * 1024
 
-async function appendToChain(env: Env, record: AuditRecord): Promise<void> {
+async function appendOnce(env: Env, record: AuditRecord, retried: boolean): Promise<void> {
   if (record.keyId) {
-    await env.KEY_OBJECTS.get(env.KEY_OBJECTS.idFromName(record.keyId)).appendAudit(record)
+    await env.KEY_OBJECTS.get(env.KEY_OBJECTS.idFromName(record.keyId)).appendAudit(record, retried)
   } else {
     const chain = unauthenticatedChainFor(record.ip)
-    await env.UNAUTHENTICATED_AUDIT.get(env.UNAUTHENTICATED_AUDIT.idFromName(chain)).appendAudit(chain, record)
+    await env.UNAUTHENTICATED_AUDIT.get(env.UNAUTHENTICATED_AUDIT.idFromName(chain)).appendAudit(chain, record, retried)
+  }
+}
+
+/**
+ * Appends the record, once more if the object restarted under the call (a deploy, an eviction): the Odoo call has
+ * already been made, so giving up would leave it unaudited. The retry is marked, and the object does not store a
+ * record twice if the first call had stored it before its answer was lost. An overloaded object is not pressed again.
+ */
+async function appendToChain(env: Env, record: AuditRecord): Promise<void> {
+  try {
+    await appendOnce(env, record, false)
+  } catch (error) {
+    if ((error as { overloaded?: boolean }).overloaded === true) throw error
+    await appendOnce(env, record, true)
   }
 }
 

@@ -137,10 +137,17 @@ export function bearerAuth(): MiddlewareHandler<GatewayEnv> {
         c.get('audit')?.outcome('denied', 'unknown_key')
         return unauthorized(c, refusalMessage('unknown', undefined))
       }
-      const stub = c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId))
+      const input = { keyId, keyHash, clientAddress: clientAddress(c.req.raw) }
       // The RPC stub's inferred type mangles unions; the object returns exactly an Admission.
-      const admitted = stub.admit({ keyId, keyHash, clientAddress: clientAddress(c.req.raw) }) as unknown as Promise<Admission>
-      admission = await withTimeout(admitted, ADMIT_TIMEOUT_MS)
+      const admit = () => c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId)).admit(input) as unknown as Promise<Admission>
+      try {
+        admission = await withTimeout(admit(), ADMIT_TIMEOUT_MS)
+      } catch (error) {
+        // The object restarted under the call (a deploy, an eviction): ask once more, on a new stub. If the first
+        // call had already taken a token, the request costs two; an overloaded or silent object is not pressed.
+        if (error instanceof AdmitTimeout || (error as { overloaded?: boolean }).overloaded === true) throw error
+        admission = await withTimeout(admit(), ADMIT_TIMEOUT_MS)
+      }
     } catch (error) {
       logError(error, 'admission', c.get('requestId'))
       return unavailable(c, error instanceof AdmitTimeout ? 'the key service timed out' : 'the key service is unreachable or overloaded')

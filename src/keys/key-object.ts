@@ -75,10 +75,10 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   /** Appends one request's audit record to the key's chain; resolves once it is durable in this object. */
-  appendAudit(record: AuditRecord): number {
+  appendAudit(record: AuditRecord, retried = false): number {
     // The alert rules run here too, where every record of this key passes.
     const policy = this.cached ? keyPolicy(this.cached.key) : undefined
-    const seq = this.stream.append(record.keyId!, record, policy?.kind === 'valid' ? policy.policy.workingHours : undefined)
+    const seq = this.stream.append(record.keyId!, record, policy?.kind === 'valid' ? policy.policy.workingHours : undefined, retried)
     this.scheduleAlarm(this.stream.nextAlarmAt(Date.now())!)
     return seq
   }

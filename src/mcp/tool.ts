@@ -46,8 +46,13 @@ export async function runTool(tool: ToolDefinition, args: unknown, ctx: ToolCont
     const authorized = await ctx.guard.authorize(request)
     audit.authorized(authorized)
     const odooStarted = performance.now()
-    const result = await tool.execute(authorized, ctx.odoo)
-    audit.odooTime(performance.now() - odooStarted)
+    let result: Record<string, unknown>
+    try {
+      result = await tool.execute(authorized, ctx.odoo)
+    } finally {
+      // Also when Odoo failed: how long a timeout or an error took is part of the record.
+      audit.odooTime(performance.now() - odooStarted)
+    }
     audit.succeeded(result, authorized)
     return {
       content: [{ type: 'text', text: JSON.stringify(result) }],

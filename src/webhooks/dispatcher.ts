@@ -29,6 +29,26 @@ interface QueueRow {
   [key: string]: SqlStorageValue
 }
 
+/** How soon the alarm comes back when D1 could not be reached (attempt logs to write, subscription to read). */
+const STORE_RETRY_MS = 5_000
+/** Attempt logs written to D1 per batch. */
+const LOG_BATCH = 50
+
+/** One attempt's outcome as D1 must learn it; kept in the object until D1 has it. */
+interface AttemptLog {
+  deliveryId: string
+  subscriptionId: string
+  eventId: string
+  payload: string
+  createdAt: number
+  attempt: number
+  time: number
+  statusCode: number | null
+  latencyMs: number
+  error: string | null
+  status: 'pending' | 'delivered' | 'dead'
+}
+
 /** How long the receiver has to answer one attempt. */
 const ATTEMPT_TIMEOUT_MS = 10_000
 /** Deliveries attempted per alarm run, so one run stays short. */
@@ -37,12 +57,17 @@ const PER_RUN = 50
 type AttemptOutcome = { kind: 'delivered' | 'gone' | 'retry' | 'refused'; status: number | null; error: string | null; latencyMs?: number }
 
 export class WebhookDispatcher extends DurableObject<Env> {
+  /** The subscription as D1 last described it, for runs while D1 cannot be read. */
+  private lastSubscription: Subscription | null | undefined
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     ctx.storage.sql.exec(
       `CREATE TABLE IF NOT EXISTS queue (delivery_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, payload TEXT NOT NULL,
          created_at INTEGER NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL)`,
     )
+    // Attempt outcomes waiting for D1: a delivery's status there must not stay 'pending' because one write failed.
+    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS attempt_log (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)')
   }
 
   /** Queues events for delivery; durable when this returns. */
@@ -66,7 +91,19 @@ export class WebhookDispatcher extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const subscriptionId = this.ctx.storage.kv.get<string>('subscription')
     if (!subscriptionId) return
-    const subscription = await loadSubscription(this.env, subscriptionId)
+    await this.writeLogs()
+    let subscription: Subscription | null
+    try {
+      subscription = await loadSubscription(this.env, subscriptionId)
+      this.lastSubscription = subscription
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', where: 'webhook subscription read', subscription: subscriptionId, message: String(error) }))
+      if (this.lastSubscription === undefined) {
+        await this.ctx.storage.setAlarm(Date.now() + STORE_RETRY_MS)
+        return
+      }
+      subscription = this.lastSubscription
+    }
     const now = Date.now()
     const due = this.ctx.storage.sql
       .exec<QueueRow>('SELECT * FROM queue WHERE next_at <= ? ORDER BY created_at LIMIT ?', now, PER_RUN)
@@ -78,8 +115,44 @@ export class WebhookDispatcher extends DurableObject<Env> {
       await this.record(subscription?.id ?? subscriptionId, row, outcome)
       if (outcome.kind === 'gone') break
     }
-    const next = this.ctx.storage.sql.exec<{ at: number | null }>('SELECT MIN(next_at) AS at FROM queue').one().at
+    let next = this.ctx.storage.sql.exec<{ at: number | null }>('SELECT MIN(next_at) AS at FROM queue').one().at
+    if (this.logsWaiting() > 0) next = Math.min(next ?? Infinity, Date.now() + STORE_RETRY_MS)
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()))
+  }
+
+  private logsWaiting(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM attempt_log').one().n
+  }
+
+  /** Writes waiting attempt logs to D1, oldest first; what fails stays for the next run. */
+  private async writeLogs(): Promise<void> {
+    for (;;) {
+      const rows = this.ctx.storage.sql.exec<{ id: number; entry: string }>('SELECT id, entry FROM attempt_log ORDER BY id LIMIT ?', LOG_BATCH).toArray()
+      if (rows.length === 0) return
+      const statements = rows.flatMap((row) => {
+        const log = JSON.parse(row.entry) as AttemptLog
+        return [
+          // The inbound request writes this row; if D1 failed then, the first attempt's log does.
+          this.env.DB.prepare(
+            `INSERT OR IGNORE INTO webhook_deliveries (id, subscription_id, event_id, payload, status, attempts, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5)`,
+          ).bind(log.deliveryId, log.subscriptionId, log.eventId, log.payload, log.createdAt),
+          this.env.DB.prepare(
+            'INSERT OR IGNORE INTO webhook_attempts (delivery_id, attempt, time, status_code, latency_ms, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)',
+          ).bind(log.deliveryId, log.attempt, log.time, log.statusCode, log.latencyMs, log.error),
+          this.env.DB.prepare(
+            'UPDATE webhook_deliveries SET status = ?1, attempts = ?2, last_status = ?3, last_error = ?4, updated_at = ?5 WHERE id = ?6',
+          ).bind(log.status, log.attempt, log.statusCode, log.error, log.time, log.deliveryId),
+        ]
+      })
+      try {
+        await this.env.DB.batch(statements)
+      } catch (error) {
+        console.error(JSON.stringify({ level: 'error', where: 'webhook attempt log', waiting: this.logsWaiting(), message: String(error) }))
+        return
+      }
+      this.ctx.storage.sql.exec('DELETE FROM attempt_log WHERE id <= ?', rows[rows.length - 1]!.id)
+    }
   }
 
   private async attempt(subscription: Subscription | null, row: QueueRow): Promise<AttemptOutcome> {
@@ -119,15 +192,15 @@ export class WebhookDispatcher extends DurableObject<Env> {
       else this.ctx.storage.sql.exec('UPDATE queue SET attempts = ?, next_at = ? WHERE delivery_id = ?', attempt, next, row.delivery_id)
     }
     if (status !== 'pending') this.ctx.storage.sql.exec('DELETE FROM queue WHERE delivery_id = ?', row.delivery_id)
+    // Stored with the queue change (same turn, no await), so the outcome reaches D1 even if this write fails.
+    const log: AttemptLog = {
+      deliveryId: row.delivery_id, subscriptionId, eventId: row.event_id, payload: row.payload, createdAt: row.created_at,
+      attempt, time: now, statusCode: outcome.status, latencyMs: outcome.latencyMs ?? 0, error: outcome.error, status,
+    }
+    this.ctx.storage.sql.exec('INSERT INTO attempt_log (entry) VALUES (?)', JSON.stringify(log))
+    await this.writeLogs()
     try {
-      const statements = [
-        this.env.DB.prepare(
-          'INSERT OR IGNORE INTO webhook_attempts (delivery_id, attempt, time, status_code, latency_ms, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)',
-        ).bind(row.delivery_id, attempt, now, outcome.status, outcome.latencyMs ?? 0, outcome.error),
-        this.env.DB.prepare(
-          'UPDATE webhook_deliveries SET status = ?1, attempts = ?2, last_status = ?3, last_error = ?4, updated_at = ?5 WHERE id = ?6',
-        ).bind(status, attempt, outcome.status, outcome.error, now, row.delivery_id),
-      ]
+      const statements: D1PreparedStatement[] = []
       if (outcome.kind === 'gone') {
         // Everything else queued for this receiver is dead too; the subscription is disabled.
         const rest = this.ctx.storage.sql.exec<{ delivery_id: string }>('SELECT delivery_id FROM queue').toArray()
@@ -141,9 +214,9 @@ export class WebhookDispatcher extends DurableObject<Env> {
         }
         await disableSubscription(this.env, subscriptionId, 'receiver answered 410 Gone', now)
       }
-      await this.env.DB.batch(statements)
+      if (statements.length > 0) await this.env.DB.batch(statements)
     } catch (error) {
-      console.error(JSON.stringify({ level: 'error', where: 'webhook attempt log', delivery: row.delivery_id, message: String(error) }))
+      console.error(JSON.stringify({ level: 'error', where: 'webhook subscription disable', delivery: row.delivery_id, message: String(error) }))
     }
   }
 }

@@ -26,6 +26,28 @@ const MAX_BODY_BYTES = 1024 * 1024
 
 const randomId = (prefix: string) => `${prefix}_${bytesToHex(crypto.getRandomValues(new Uint8Array(8)))}`
 
+/**
+ * The last answer D1 gave for a lookup, per isolate, used only when D1 fails: Odoo does not retry a webhook, so while
+ * D1 is down an event for a known source is still taken (the source's token and the subscriptions as last read).
+ * When D1 answers, its answer is used and remembered.
+ */
+const lastKnown = new Map<string, unknown>()
+const MAX_LAST_KNOWN = 1_000
+
+async function readOrLastKnown<T>(cacheKey: string, read: () => Promise<T>): Promise<T> {
+  try {
+    const value = await read()
+    lastKnown.delete(cacheKey)
+    if (lastKnown.size >= MAX_LAST_KNOWN) lastKnown.delete(lastKnown.keys().next().value!)
+    lastKnown.set(cacheKey, value)
+    return value
+  } catch (error) {
+    if (lastKnown.has(cacheKey)) return lastKnown.get(cacheKey) as T
+    throw error
+  }
+}
+
+
 /** The record's fields a subscription may see: its list, or every field but the sensitive ones for "*". */
 export function filterFields(record: Record<string, unknown>, allowed: '*' | string[]): Record<string, unknown> {
   const data: Record<string, unknown> = {}
@@ -47,9 +69,18 @@ webhookRoutes.post('/odoo/:source/:token', async (c) => {
     return httpError(c, 401, 'invalid_webhook_token', 'Unknown webhook source or wrong token')
   }
   if (!SOURCE_NAME.test(source) || !TOKEN.test(token)) return refuse()
-  const row = await c.env.DB.prepare('SELECT token_hash FROM webhook_sources WHERE name = ?1 AND revoked_at IS NULL')
-    .bind(source)
-    .first<{ token_hash: string }>()
+  const unavailable = (error: unknown) => {
+    logError(error, 'webhook lookup', c.get('requestId'))
+    return httpError(c, 503, 'webhook_queue_unavailable', 'The event could not be queued right now; it was not accepted', { 'Retry-After': '5' })
+  }
+  let row: { token_hash: string } | null
+  try {
+    row = await readOrLastKnown(`source:${source}`, () =>
+      c.env.DB.prepare('SELECT token_hash FROM webhook_sources WHERE name = ?1 AND revoked_at IS NULL').bind(source).first<{ token_hash: string }>(),
+    )
+  } catch (error) {
+    return unavailable(error)
+  }
   // Comparing hashes: a timing difference says nothing about the token itself.
   if (!row || row.token_hash !== (await sha256Hex(token))) return refuse()
   audit.record.keyName = `source:${source}`
@@ -73,7 +104,12 @@ webhookRoutes.post('/odoo/:source/:token', async (c) => {
   audit.record.operation = event
   audit.record.recordIds = [recordId]
 
-  const subscriptions = await subscriptionsFor(c.env, model, event)
+  let subscriptions: Awaited<ReturnType<typeof subscriptionsFor>>
+  try {
+    subscriptions = await readOrLastKnown(`subscriptions:${model}:${event}`, () => subscriptionsFor(c.env, model, event))
+  } catch (error) {
+    return unavailable(error)
+  }
   const eventId = randomId('evt')
   const now = Date.now()
   const deliveries = subscriptions.map((subscription) => {
@@ -90,8 +126,8 @@ webhookRoutes.post('/odoo/:source/:token', async (c) => {
     })
     return { subscriptionId: subscription.id, deliveryId: randomId('dlv'), eventId, payload }
   })
-  try {
-    if (deliveries.length > 0) {
+  if (deliveries.length > 0) {
+    try {
       await c.env.DB.batch(
         deliveries.map((delivery) =>
           c.env.DB.prepare(
@@ -100,7 +136,12 @@ webhookRoutes.post('/odoo/:source/:token', async (c) => {
           ).bind(delivery.deliveryId, delivery.subscriptionId, eventId, delivery.payload, now),
         ),
       )
+    } catch (error) {
+      // The queue below is what delivers; the dispatcher writes the delivery's row with its first attempt's log.
+      logError(error, 'webhook delivery row', c.get('requestId'))
     }
+  }
+  try {
     await Promise.all(
       deliveries.map((delivery) =>
         c.env.WEBHOOK_DISPATCHERS.get(c.env.WEBHOOK_DISPATCHERS.idFromName(delivery.subscriptionId)).enqueue(delivery.subscriptionId, [delivery]),
@@ -109,7 +150,7 @@ webhookRoutes.post('/odoo/:source/:token', async (c) => {
   } catch (error) {
     logError(error, 'webhook enqueue', c.get('requestId'))
     // Odoo retries nothing by itself, but a 5xx is visible in its logs; nothing was half-acknowledged.
-    return httpError(c, 503, 'webhook_queue_unavailable', 'The event could not be queued; it was not accepted')
+    return httpError(c, 503, 'webhook_queue_unavailable', 'The event could not be queued; it was not accepted', { 'Retry-After': '5' })
   }
   return c.json({ accepted: true, eventId, deliveries: deliveries.length }, 202)
 })

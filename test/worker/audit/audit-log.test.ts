@@ -193,6 +193,25 @@ describe('durability', () => {
     expect(await verifyChain(id, { seq: 0, hash: GENESIS_HASH }, records)).toEqual([])
   })
 
+  it('stores a retried append once: the Worker asks again when an object restart lost the first answer', async () => {
+    const { id } = await createTestKey({ policy: SALES_POLICY })
+    const record = (requestId: string) => ({
+      time: Date.now(), requestId, keyId: id, keyName: 'k', keyPrefix: 'omk_xxxxxxxx', odooUser: 'admin', ip: '203.0.113.1',
+      userAgent: null, clientInfo: null, method: 'tools/call', tool: 'search_records', model: 'res.partner', operation: 'read',
+      recordIds: [7], recordIdsTruncated: false, fields: ['name'], domain: null, outcome: 'ok' as const, code: null,
+      httpStatus: 200, latencyMs: 1, odooLatencyMs: 1, responseBytes: 10,
+    })
+    const first = await keyObject(id).appendAudit(record(`retry-${id}-a`))
+    await abortAllDurableObjects() // the restart that cut the first call's answer
+    // The retry of a record the object did store finds it; the retry of one it did not store appends it.
+    expect(await keyObject(id).appendAudit(record(`retry-${id}-a`), true)).toBe(first)
+    expect(await keyObject(id).appendAudit(record(`retry-${id}-b`), true)).toBe(first + 1)
+    await flushAudit([id])
+    const records = await chainRecords(id)
+    expect(records.map((r) => r.requestId)).toEqual([`retry-${id}-a`, `retry-${id}-b`])
+    expect(await verifyChain(id, { seq: 0, hash: GENESIS_HASH }, records)).toEqual([])
+  })
+
   it('gets records to D1 by itself, from the alarm', async () => {
     const { key } = await createTestKey({ policy: SALES_POLICY })
     const response = await postMcp(key, { jsonrpc: '2.0', id: 1, method: 'ping' })

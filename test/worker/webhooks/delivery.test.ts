@@ -4,13 +4,14 @@
  * (squeezed to 1.5 s in tests), stopped by 410, never following redirects, refusing internal targets at delivery time,
  * and not lost when the dispatcher restarts.
  */
-import { abortAllDurableObjects } from 'cloudflare:test'
+import { abortAllDurableObjects, createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { importCredentialsKey, sealSecret, sha256Hex } from '../../../src/lib/crypto'
 import { bytesToHex } from '../../../src/lib/encoding'
 import { generateWebhookSecret } from '../../../src/webhooks/signing'
 import { verifyWebhook } from '../../../src/webhooks/verify'
+import worker from '../../../src/index'
 import { gatewayFetch } from '../helpers'
 import { auditByRequestId, flushAudit } from '../audit/helpers'
 
@@ -218,6 +219,66 @@ describe('delivery', () => {
     const delivery = await deliveryOf(subscription.id, (status) => status === 'delivered', 20_000)
     expect(delivery?.status).toBe('delivered')
   }, 30_000)
+})
+
+describe('while D1 fails', () => {
+  const failingDb = { prepare: () => { throw new Error('D1_ERROR: Network connection lost.') }, batch: async () => { throw new Error('D1_ERROR: Network connection lost.') } }
+  /** The Worker itself with another D1 binding (the objects keep the real one). */
+  async function postHookWith(db: unknown, source: { name: string; token: string }, body: unknown) {
+    const ctx = createExecutionContext()
+    const request = new Request(`http://gateway.test/hooks/odoo/${source.name}/${source.token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const response = await worker.fetch(request, { ...env, DB: db } as never, ctx)
+    await waitOnExecutionContext(ctx)
+    return response
+  }
+
+  it('still takes events for a source it knows, and the dispatcher writes the delivery row itself', async () => {
+    const model = testModel()
+    const source = await createSource()
+    const subscription = await createSubscription({ model })
+    expect((await postHookWith(env.DB, source, payloadFor(model))).status).toBe(202)
+    const during = await postHookWith(failingDb, source, { ...payloadFor(model), _id: 43 })
+    expect(during.status).toBe(202)
+    const deliveries = await received(subscription.box, 2)
+    expect(deliveries.map((r) => JSON.parse(r.body).recordId).sort()).toEqual([42, 43])
+    const deadline = Date.now() + 5_000
+    let rows: { status: string }[] = []
+    while (Date.now() < deadline) {
+      rows = (await env.DB.prepare('SELECT status FROM webhook_deliveries WHERE subscription_id = ?1').bind(subscription.id).all<{ status: string }>()).results
+      if (rows.length === 2 && rows.every((row) => row.status === 'delivered')) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(rows.map((row) => row.status)).toEqual(['delivered', 'delivered'])
+  })
+
+  it('answers 503 with Retry-After, not 500, for a source it has never seen', async () => {
+    const source = await createSource()
+    const response = await postHookWith(failingDb, source, odooPayload)
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('5')
+    expect(await response.json()).toMatchObject({ error: 'webhook_queue_unavailable' })
+  })
+
+  it('keeps an attempt outcome D1 could not take, and writes it on the next run', async () => {
+    const model = testModel()
+    const source = await createSource()
+    const subscription = await createSubscription({ model })
+    const dispatcher = env.WEBHOOK_DISPATCHERS.get(env.WEBHOOK_DISPATCHERS.idFromName(subscription.id))
+    // The dispatcher reads its subscription, then D1 fails for the attempt's log.
+    await runInDurableObject(dispatcher, (instance) => {
+      const real = env.DB
+      ;(instance as unknown as { env: object }).env = { ...env, DB: { prepare: real.prepare.bind(real), batch: failingDb.batch } }
+    })
+    expect((await postHook(source, payloadFor(model))).status).toBe(202)
+    await received(subscription.box, 1)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect((await deliveryOf(subscription.id, () => true))?.status).toBe('pending')
+    await runInDurableObject(dispatcher, (instance) => {
+      ;(instance as unknown as { env: object }).env = env
+    })
+    await runDurableObjectAlarm(dispatcher)
+    expect(await deliveryOf(subscription.id, (status) => status === 'delivered')).toMatchObject({ status: 'delivered', attempts: 1 })
+  })
 })
 
 describe('redelivery', () => {
