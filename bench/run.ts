@@ -7,6 +7,11 @@
  * the same two JSON-RPC calls in parallel: both sides ask Odoo for the same work. Each concurrency level runs the
  * direct and the gateway workload alternately in rounds, so a noisy neighbour hurts both alike.
  *
+ * Also: throughput against a bare route at concurrency 16 with the simulator answering at once, the runtime's CPU per
+ * request (workerd's processes, from /proc on Linux), a 500-record page, and the Worker's own CPU per call from V8's
+ * profiler (bench/worker-cpu.ts). The gateway runs under wrangler's startWorker without the DevTools inspector that
+ * plain `wrangler dev` attaches (test/support/worker-without-devtools.mjs; --devtools measures with it).
+ *
  * Options: --latency MS (simulated Odoo latency, default 20), --requests N (per side and concurrency, default 400),
  * --concurrency 1,16, --out FILE (default bench-results/bench.json), --audit-records N (rows for the audit search
  * bench, default 1 000 000; 0 skips it).
@@ -157,9 +162,16 @@ export async function main(argv: string[]): Promise<void> {
     /** Latency, requests/s, and the runtime's CPU per request (workerd and its launcher, all threads; Linux only). */
     const measureWithCpu = async (task: () => Promise<unknown>, total: number, concurrency: number) => {
       const before = runtimeCpu()
+      const benchBefore = process.cpuUsage()
       const result = await measure(task, total, concurrency)
+      const bench = process.cpuUsage(benchBefore)
       const after = runtimeCpu()
-      return { ...result, runtimeCpuMsPerRequest: before !== null && after !== null ? round((after - before) / total, 2) : null }
+      return {
+        ...result,
+        runtimeCpuMsPerRequest: before !== null && after !== null ? round((after - before) / total, 2) : null,
+        // This process: the load generator, and the simulated Odoo when the request reaches it.
+        benchCpuMsPerRequest: round((bench.user + bench.system) / 1000 / total, 2),
+      }
     }
 
     let rpcId = 0
@@ -195,13 +207,18 @@ export async function main(argv: string[]): Promise<void> {
     // Throughput against the bare route (the 50% target): the simulator answers without delay, so what limits the
     // secured call is the gateway's own work. Alternating rounds, so a noisy neighbour hurts both alike.
     odoo.setLatency(0)
+    await load(bare, 200, 16)
+    await load(viaGateway, 200, 16)
     const throughputRounds: { bare: number; secured: number; ratio: number }[] = []
     const cpuPerRequest: { bare: number[]; ping: number[]; secured: number[] } = { bare: [], ping: [], secured: [] }
+    const benchCpuPerRequest: { bare: number[]; secured: number[] } = { bare: [], secured: [] }
     for (let r = 0; r < 3; r++) {
       const b = await measureWithCpu(bare, requests, 16)
       const p = await measureWithCpu(mcpPing, requests, 16)
       const s = await measureWithCpu(viaGateway, requests, 16)
       throughputRounds.push({ bare: b.rps, secured: s.rps, ratio: round(s.rps / b.rps, 3) })
+      benchCpuPerRequest.bare.push(b.benchCpuMsPerRequest)
+      benchCpuPerRequest.secured.push(s.benchCpuMsPerRequest)
       if (b.runtimeCpuMsPerRequest !== null) {
         cpuPerRequest.bare.push(b.runtimeCpuMsPerRequest)
         cpuPerRequest.ping.push(p.runtimeCpuMsPerRequest!)
@@ -215,6 +232,7 @@ export async function main(argv: string[]): Promise<void> {
       rounds: throughputRounds,
       medianRatio: medianOf(throughputRounds.map((r) => r.ratio))!,
       runtimeCpuMsPerRequest: { bareRoute: medianOf(cpuPerRequest.bare), mcpPing: medianOf(cpuPerRequest.ping), searchRecords: medianOf(cpuPerRequest.secured) },
+      benchProcessCpuMsPerRequest: { bareRoute: medianOf(benchCpuPerRequest.bare), searchRecords: medianOf(benchCpuPerRequest.secured) },
     }
     log('')
     log(`throughput at concurrency 16, simulator without latency: secured search_records vs bare route, ` +
@@ -224,6 +242,8 @@ export async function main(argv: string[]): Promise<void> {
       log(`runtime CPU per request (workerd, all threads): bare route ${cpu.bareRoute} ms, MCP ping ${cpu.mcpPing} ms, ` +
         `search_records ${cpu.searchRecords} ms → the gateway's work ${round(cpu.searchRecords! - cpu.bareRoute!, 2)} ms per call`)
     }
+    log(`bench process CPU per request (load generator + simulated Odoo): bare route ${throughput.benchProcessCpuMsPerRequest.bareRoute} ms, ` +
+      `search_records ${throughput.benchProcessCpuMsPerRequest.searchRecords} ms`)
 
     const references: { concurrency: number; bareRoute: Summary & { rps: number }; mcpPing: Summary & { rps: number } }[] = []
     const results: LevelResult[] = []
@@ -409,9 +429,9 @@ export async function main(argv: string[]): Promise<void> {
 
     const workerCpu = await runWorkerCpuBenchmark()
     log('')
-    log(`Worker CPU per call (the bundled Worker in Node's V8, key object, D1 and Odoo in memory; median of batch means): ` +
+    log(`Worker CPU per call (the bundled Worker in Node's V8 under its sampling profiler; key object, D1 and Odoo in memory): ` +
       `search_records ${round(workerCpu.searchRecordsMicros / 1000, 2)} ms (p95 ${round(workerCpu.searchRecordsP95Micros / 1000, 2)} ms), ` +
-      `MCP ping ${round(workerCpu.pingMicros / 1000, 2)} ms`)
+      `MCP ping ${round(workerCpu.pingMicros / 1000, 2)} ms, bare route ${round(workerCpu.bareRouteMicros / 1000, 2)} ms`)
     for (const r of workerCpu.largeResults) {
       log(`  ${r.records} records × ${r.fields} fields: ${r.cpuMs} ms CPU, ${r.allocatedMb} MB allocated, ${r.responseKb} KB answer`)
     }

@@ -4,14 +4,15 @@
  * workerd does not report CPU time per request locally, so the Worker (src/index.ts, bundled as for production) runs
  * in Node — the same V8 — with in-memory stand-ins for what lives outside the Worker: the key's Durable Object (it
  * admits every request and acknowledges every audit record at once), D1 (the key-id lookup) and Odoo (the simulator's
- * handler, called in-process; its own CPU time is measured and subtracted). What remains is the Worker's own work
- * per request: Hono, authentication, the MCP SDK server and transport, zod validation, the policy guard, the Odoo
- * client (JSON-RPC encoding and decoding) and the audit record. The stand-ins' work (the object's storage writes,
- * SQLite, the network) is the runtime's, not the Worker's, and is what the wrangler dev figures add.
- *
- * Reports the median of per-batch means, so one slow batch (GC, a noisy neighbour) does not move it.
+ * handler, called in-process). V8's sampling profiler then attributes each sample to the Worker when its stack is in
+ * the Worker's bundle and not in the simulator: the Worker's own work per request (Hono, authentication, the MCP SDK
+ * server and transport, zod, the policy guard, the Odoo client, the audit record), garbage collection shared out in
+ * proportion. process.cpuUsage() would not do: it counts every thread, V8's parallel GC and the crypto thread pool
+ * included. The stand-ins' work (storage writes, SQLite, the network) is the runtime's, measured by the wrangler dev
+ * figures instead.
  */
 import { build } from 'esbuild'
+import { Session } from 'node:inspector/promises'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -23,6 +24,7 @@ import { round, summarize } from './stats'
 
 const PROJECT = resolve(dirname(new URL(import.meta.url).pathname), '..')
 const ODOO_URL = 'http://odoo.invalid'
+const BUNDLE_FILE = 'worker-cpu.mjs'
 
 type WorkerModule = { default: { fetch(request: Request, env: unknown, ctx: unknown): Promise<Response> } }
 
@@ -38,16 +40,57 @@ async function loadWorker(): Promise<WorkerModule> {
     logLevel: 'silent',
     alias: { 'cloudflare:workers': join(PROJECT, 'bench/worker-cpu.stub.ts') },
   })
-  const out = join(PROJECT, 'node_modules/.cache/odoo-mcp/worker-cpu.mjs')
+  const out = join(PROJECT, `node_modules/.cache/odoo-mcp/${BUNDLE_FILE}`)
   await mkdir(dirname(out), { recursive: true })
   await writeFile(out, result.outputFiles[0]!.contents)
   return import(pathToFileURL(out).href) as Promise<WorkerModule>
 }
 
-/** CPU time (µs) of this process since `start`. */
-const cpuSince = (start: NodeJS.CpuUsage) => {
-  const used = process.cpuUsage(start)
-  return used.user + used.system
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+/** µs of samples in the Worker's bundle (`bundleFile`) and not in the simulator, GC shared out in proportion. */
+function workerMicros(profile: CpuProfile, bundleFile: string): number {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  let worker = 0
+  let gc = 0
+  let busy = 0
+  profile.samples.forEach((id, index) => {
+    const micros = profile.timeDeltas[index] ?? 0
+    const name = byId.get(id)!.callFrame.functionName
+    if (name === '(idle)' || name === '(program)') return
+    if (name === '(garbage collector)') return void (gc += micros)
+    busy += micros
+    let inWorker = false
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)!.callFrame
+      if (frame.functionName === 'handleOdooRequest') return
+      if (frame.url.endsWith(bundleFile)) inWorker = true
+    }
+    if (inWorker) worker += micros
+  })
+  return busy > 0 ? worker + gc * (worker / busy) : 0
+}
+
+/** Runs `task` `n` times under V8's sampling profiler; returns the Worker's µs per run. */
+async function profiled(task: () => Promise<unknown>, n: number, bundleFile: string): Promise<number> {
+  const session = new Session()
+  session.connect()
+  try {
+    await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 50 })
+    await session.post('Profiler.start')
+    for (let i = 0; i < n; i++) await task()
+    const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile }
+    return workerMicros(profile, bundleFile) / n
+  } finally {
+    session.disconnect()
+  }
 }
 
 export interface WorkerCpuResult {
@@ -56,21 +99,24 @@ export interface WorkerCpuResult {
   searchRecordsP95Micros: number
   /** The same for an MCP ping (authentication, audit, MCP server; no tool). */
   pingMicros: number
+  /** The same for GET /healthz (Hono alone). */
+  bareRouteMicros: number
   /** Worker heap allocated per search_records call by result size: records × 20 fields. */
   largeResults: { records: number; fields: number; allocatedMb: number; responseKb: number; cpuMs: number }[]
 }
 
-export async function runWorkerCpuBenchmark(options: { largeOnly?: boolean; profileLarge?: (call: () => Promise<unknown>) => Promise<void> } = {}): Promise<WorkerCpuResult> {
+export async function runWorkerCpuBenchmark(options: { largeOnly?: boolean } = {}): Promise<WorkerCpuResult> {
   const worker = await loadWorker()
   const sim = createState({ version: 18 })
-  let odooMicros = 0
+  /** The Odoo requests of the batch being measured, replayed afterwards to subtract Odoo's own CPU time. */
+  let odooRequests: { method: string; path: string; headers: Record<string, string>; body: string }[] = []
   const realFetch = globalThis.fetch
   // Odoo, in-process: the simulator's handler behind an answer object with what the Odoo client reads of a Response
   // (undici's Request and Response are JavaScript in Node, native in workerd: they would count as the Worker's).
   globalThis.fetch = (async (input: string, init: RequestInit & { body: string; headers: Record<string, string> }) => {
-    const started = process.cpuUsage()
-    const answer = handleOdooRequest(sim, { method: init.method ?? 'GET', path: new URL(input).pathname, headers: init.headers, body: init.body })
-    odooMicros += cpuSince(started)
+    const request = { method: init.method ?? 'GET', path: new URL(input).pathname, headers: init.headers, body: init.body }
+    odooRequests.push(request)
+    const answer = handleOdooRequest(sim, request)
     return {
       status: answer.status,
       headers: { get: (name: string) => answer.headers[name.toLowerCase()] ?? null },
@@ -106,39 +152,39 @@ export async function runWorkerCpuBenchmark(options: { largeOnly?: boolean; prof
       KEY_OBJECTS: { idFromName: (name: string) => name, get: () => keyObject },
     }
     const ctx = { waitUntil: (promise: Promise<unknown>) => void promise.catch(() => {}), passThroughOnException() {} }
-    /** CPU µs the Worker spent on requests since the last reset: its fetch handler, minus Odoo's own time. */
-    let workerMicros = 0
-    const post = async (message: unknown) => {
-      // The client's side (building the request, reading the answer) is not the Worker's: measured around fetch only.
-      const request = new Request('http://gateway.local/mcp', {
+    const mcpRequest = (message: unknown) =>
+      new Request('http://gateway.local/mcp', {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key}` },
         body: JSON.stringify(message),
       })
-      const odooBefore = odooMicros
-      const started = process.cpuUsage()
-      const response = await worker.default.fetch(request, env, ctx)
-      workerMicros += cpuSince(started) - (odooMicros - odooBefore)
-      const text = await response.text()
-      if (response.status !== 200 || text.includes('"isError":true')) throw new Error(`unexpected answer ${response.status}: ${text.slice(0, 300)}`)
-      return text
+    /** Sends requests one after the other; checks and returns the answers. */
+    const send = async (requests: Request[]): Promise<string[]> => {
+      const answers: string[] = []
+      for (const request of requests) {
+        const response = await worker.default.fetch(request, env, ctx)
+        const text = await response.text()
+        if (response.status !== 200 || text.includes('"isError":true')) throw new Error(`unexpected answer ${response.status}: ${text.slice(0, 300)}`)
+        answers.push(text)
+      }
+      return answers
     }
+    const post = async (message: unknown) => (await send([mcpRequest(message)]))[0]!
     const searchRecords = (fields: string[], limit: number, domain: unknown[] = [['is_company', '=', true]]) =>
       post({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_records', arguments: { model: 'res.partner', domain, fields, limit } } })
 
-    /** Median and p95 of per-batch mean Worker CPU (µs) per call. */
-    const perCall = async (task: () => Promise<unknown>, batches = 30, perBatch = 20) => {
-      for (let i = 0; i < 50; i++) await task()
+    /** Median and p95 over rounds of the Worker's µs per call. */
+    const perCall = async (request: () => Request, rounds = 3, perRound = 600) => {
+      await send(Array.from({ length: 50 }, request))
       const means: number[] = []
-      for (let b = 0; b < batches; b++) {
-        workerMicros = 0
-        for (let i = 0; i < perBatch; i++) await task()
-        means.push(workerMicros / perBatch)
-      }
+      for (let r = 0; r < rounds; r++) means.push(await profiled(() => send([request()]), perRound, BUNDLE_FILE))
       return summarize(means)
     }
-    const search = options.largeOnly ? summarize([0]) : await perCall(() => searchRecords(['name', 'email', 'city', 'country_id'], 20))
-    const ping = options.largeOnly ? summarize([0]) : await perCall(() => post({ jsonrpc: '2.0', id: 1, method: 'ping' }))
+    const searchRequest = () =>
+      mcpRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_records', arguments: { model: 'res.partner', domain: [['is_company', '=', true]], fields: ['name', 'email', 'city', 'country_id'], limit: 20 } } })
+    const search = options.largeOnly ? summarize([0]) : await perCall(searchRequest)
+    const ping = options.largeOnly ? summarize([0]) : await perCall(() => mcpRequest({ jsonrpc: '2.0', id: 1, method: 'ping' }))
+    const bare = options.largeOnly ? summarize([0]) : await perCall(() => new Request('http://gateway.local/healthz'))
 
     // Large pages: 20 fields per record. Partners are created through the simulator's own API, as Odoo would.
     const fields = ['name', 'email', 'phone', 'mobile', 'street', 'street2', 'city', 'zip', 'country_id', 'website',
@@ -154,32 +200,33 @@ export async function runWorkerCpuBenchmark(options: { largeOnly?: boolean; prof
       })
     }
     const largeResults: WorkerCpuResult['largeResults'] = []
-    if (options.profileLarge) await options.profileLarge(() => searchRecords(fields, 500, [['ref', '=', 'bulk']]))
     for (const records of [100, 250, 500]) {
-      const call = () => searchRecords(fields, records, [['ref', '=', 'bulk']])
-      for (let i = 0; i < 5; i++) await call()
-      const samples: { allocated: number; bytes: number; cpu: number }[] = []
+      for (let i = 0; i < 5; i++) await searchRecords(fields, records, [['ref', '=', 'bulk']])
+      const samples: { allocated: number; bytes: number }[] = []
+      const request = () => mcpRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_records', arguments: { model: 'res.partner', domain: [['ref', '=', 'bulk']], fields, limit: records } } })
       for (let i = 0; i < 9; i++) {
-        // Heap growth across one call, with a young generation large enough (bench.mjs sets it) that no collection
-        // runs inside the call: the bytes the call allocates, an upper bound for what it holds at its peak.
+        // Heap growth across one call, with a young generation large enough (npm run bench sets it) that no
+        // collection runs inside the call: the bytes the call allocates, an upper bound for what it holds at its peak.
         globalThis.gc?.()
+        const prepared = request()
         const before = process.memoryUsage().heapUsed
-        workerMicros = 0
-        const text = await call()
-        samples.push({ allocated: process.memoryUsage().heapUsed - before, bytes: text.length, cpu: workerMicros })
+        const [answer] = await send([prepared])
+        samples.push({ allocated: process.memoryUsage().heapUsed - before, bytes: answer!.length })
       }
+      const cpuMicros = await profiled(() => send([request()]), 15, BUNDLE_FILE)
       const median = <K extends keyof (typeof samples)[number]>(k: K) => summarize(samples.map((s) => s[k])).p50
       largeResults.push({
         records, fields: fields.length,
         allocatedMb: round(median('allocated') / 1024 / 1024, 2),
         responseKb: round(median('bytes') / 1024, 0),
-        cpuMs: round(median('cpu') / 1000, 2),
+        cpuMs: round(cpuMicros / 1000, 2),
       })
     }
     return {
       searchRecordsMicros: round(search.p50, 0),
       searchRecordsP95Micros: round(search.p95, 0),
       pingMicros: round(ping.p50, 0),
+      bareRouteMicros: round(bare.p50, 0),
       largeResults,
     }
   } finally {
