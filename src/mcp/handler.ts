@@ -42,10 +42,10 @@ export async function handleMcpPost(c: Context<GatewayEnv>): Promise<Response> {
  * a client that accepts JSON (curl, simple HTTP clients, n8n) is served too instead of getting a 406.
  */
 function sdkRequest(request: Request): Request {
+  const accept = request.headers.get('accept') ?? ''
+  // The body was read already; the SDK gets the parsed message and reads only the headers.
+  if (accept.includes('application/json') && accept.includes('text/event-stream')) return request
   const headers = new Headers(request.headers)
-  const accept = headers.get('accept') ?? ''
-  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    headers.set('accept', 'application/json, text/event-stream')
-  }
+  headers.set('accept', 'application/json, text/event-stream')
   return new Request(request.url, { method: 'POST', headers })
 }
