@@ -132,7 +132,7 @@ export async function main(argv: string[]): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'odoo-mcp-bench-'))
   const credentialsKey = generateCredentialsKey()
   const target: D1Target = { remote: false, configPath: join(PROJECT, 'wrangler.toml'), persistTo: join(work, 'state') }
-  let gateway: (WranglerDev & { pid?: number }) | undefined
+  let gateway: WranglerDev | undefined
   let benchWorker: WranglerDev | undefined
   try {
     await executeFile(target, join(PROJECT, 'schema.sql'))
@@ -158,7 +158,8 @@ export async function main(argv: string[]): Promise<void> {
       ? await startWranglerDev(target.configPath, target.persistTo!, vars, '/healthz')
       : await startWorkerWithoutDevTools(target.configPath, target.persistTo!, vars, '/healthz')
     const gatewayUrl = gateway.url
-    const runtimeCpu = () => (gateway?.pid ? processTreeCpuMs(gateway.pid) : null)
+    // With --devtools this includes wrangler's Node process, which receives the DevTools events.
+    const runtimeCpu = () => (gateway ? processTreeCpuMs(gateway.pid) : null)
     /** Latency, requests/s, and the runtime's CPU per request (workerd and its launcher, all threads; Linux only). */
     const measureWithCpu = async (task: () => Promise<unknown>, total: number, concurrency: number) => {
       const before = runtimeCpu()
@@ -239,7 +240,7 @@ export async function main(argv: string[]): Promise<void> {
       `median ratio ${throughput.medianRatio} (rounds: ${throughputRounds.map((r) => `${r.secured}/${r.bare} req/s`).join(', ')})`)
     if (throughput.runtimeCpuMsPerRequest.bareRoute !== null) {
       const cpu = throughput.runtimeCpuMsPerRequest
-      log(`runtime CPU per request (workerd, all threads): bare route ${cpu.bareRoute} ms, MCP ping ${cpu.mcpPing} ms, ` +
+      log(`runtime CPU per request (the runtime's processes, all threads): bare route ${cpu.bareRoute} ms, MCP ping ${cpu.mcpPing} ms, ` +
         `search_records ${cpu.searchRecords} ms → the gateway's work ${round(cpu.searchRecords! - cpu.bareRoute!, 2)} ms per call`)
     }
     log(`bench process CPU per request (load generator + simulated Odoo): bare route ${throughput.benchProcessCpuMsPerRequest.bareRoute} ms, ` +

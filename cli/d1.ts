@@ -104,8 +104,20 @@ function baseArgs(target: D1Target): string[] {
   ]
 }
 
+/**
+ * `--local` opens the SQLite file a running `wrangler dev` (npm start) keeps writing; now and then miniflare answers
+ * "internal error" while the file is busy. Such a failure is tried again; deployed D1 is a service and never is.
+ */
+const LOCAL_BUSY = /Failed to parse body as JSON, got: Error: internal error|database is locked|SQLITE_BUSY/
+const LOCAL_ATTEMPTS = 5
+
 async function execute(target: D1Target, args: string[]): Promise<Row[][]> {
-  const result = await runWrangler([...baseArgs(target), ...args], dirname(target.configPath))
+  let result = await runWrangler([...baseArgs(target), ...args], dirname(target.configPath))
+  for (let attempt = 1; !target.remote && result.code !== 0 && attempt < LOCAL_ATTEMPTS; attempt++) {
+    if (!LOCAL_BUSY.test(result.stdout + result.stderr)) break
+    await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
+    result = await runWrangler([...baseArgs(target), ...args], dirname(target.configPath))
+  }
   const output = parseJsonOutput(result.stdout)
   if (result.code === 0 && Array.isArray(output)) {
     return output.map((statement) => ((statement as { results?: Row[] }).results ?? []) as Row[])

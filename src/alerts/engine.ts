@@ -36,6 +36,8 @@ export class AlertEngine {
   private stateDirty = false
   /** Alerts waiting to be sent (mirrors storage). */
   private waiting: PendingAlert[]
+  /** Thresholds from the vars, read once: they are fixed for the object's life. */
+  private config: AlertConfig | undefined
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -54,7 +56,8 @@ export class AlertEngine {
    * second's counts (the records themselves are durable in the audit outbox).
    */
   observe(record: AuditRecord, workingHours?: WorkingHours): number {
-    const raised = evaluate(record, this.state, alertConfig(this.env()), workingHours)
+    this.config ??= alertConfig(this.env())
+    const raised = evaluate(record, this.state, this.config, workingHours)
     this.stateDirty = true
     if (raised.length === 0) return this.waiting.length
     const ids = raised.map((alert) => ({ ...alert, id: `alt_${bytesToHex(crypto.getRandomValues(new Uint8Array(8)))}` }))

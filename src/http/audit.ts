@@ -11,6 +11,7 @@ import { AuditTrail } from '../audit/trail'
 import { unauthenticatedChainFor } from '../audit/unauthenticated-object'
 import type { Env } from '../env'
 import { httpErrorBody } from '../errors'
+import { retryObjectCallOnce } from '../lib/object-retry'
 import { logError } from '../log'
 import { clientAddress } from './auth'
 import type { GatewayEnv } from './types'
@@ -28,17 +29,17 @@ async function appendOnce(env: Env, record: AuditRecord, retried: boolean): Prom
 }
 
 /**
- * Appends the record, once more if the object restarted under the call (a deploy, an eviction): the Odoo call has
- * already been made, so giving up would leave it unaudited. The retry is marked, and the object does not store a
- * record twice if the first call had stored it before its answer was lost. An overloaded object is not pressed again.
+ * Appends the record, once more if the object restarted under the call: the Odoo call has already been made, so
+ * giving up would leave it unaudited. The retry is marked, and the object does not store a record twice if the first
+ * call had stored it before its answer was lost.
  */
-async function appendToChain(env: Env, record: AuditRecord): Promise<void> {
-  try {
-    await appendOnce(env, record, false)
-  } catch (error) {
-    if ((error as { overloaded?: boolean }).overloaded === true) throw error
-    await appendOnce(env, record, true)
-  }
+function appendToChain(env: Env, record: AuditRecord): Promise<void> {
+  let retried = false
+  return retryObjectCallOnce(() => {
+    const attempt = appendOnce(env, record, retried)
+    retried = true
+    return attempt
+  })
 }
 
 /** What the MCP answer says when the tool did not report (the SDK refused the arguments, or the method failed). */

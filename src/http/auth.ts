@@ -14,6 +14,7 @@ import type { Admission, KeyIdentity, RefusalReason } from '../keys/admission'
 import { keyIdForHash } from '../keys/key-directory'
 import { API_KEY_PREFIX, displayPrefix, parseApiKey } from '../keys/key-format'
 import { sha256Hex } from '../lib/crypto'
+import { retryObjectCallOnce } from '../lib/object-retry'
 import { loadLimitsConfig } from '../limits/config'
 import { rateLimitHeaders, retryAfterSeconds } from '../limits/headers'
 import { logError } from '../log'
@@ -140,14 +141,9 @@ export function bearerAuth(): MiddlewareHandler<GatewayEnv> {
       const input = { keyId, keyHash, clientAddress: clientAddress(c.req.raw) }
       // The RPC stub's inferred type mangles unions; the object returns exactly an Admission.
       const admit = () => c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId)).admit(input) as unknown as Promise<Admission>
-      try {
-        admission = await withTimeout(admit(), ADMIT_TIMEOUT_MS)
-      } catch (error) {
-        // The object restarted under the call (a deploy, an eviction): ask once more, on a new stub. If the first
-        // call had already taken a token, the request costs two; an overloaded or silent object is not pressed.
-        if (error instanceof AdmitTimeout || (error as { overloaded?: boolean }).overloaded === true) throw error
-        admission = await withTimeout(admit(), ADMIT_TIMEOUT_MS)
-      }
+      // If the object restarted under the first call and that call had already taken a token, the request costs two.
+      // A silent object (timeout) is not asked again.
+      admission = await retryObjectCallOnce(() => withTimeout(admit(), ADMIT_TIMEOUT_MS), (error) => error instanceof AdmitTimeout)
     } catch (error) {
       logError(error, 'admission', c.get('requestId'))
       return unavailable(c, error instanceof AdmitTimeout ? 'the key service timed out' : 'the key service is unreachable or overloaded')

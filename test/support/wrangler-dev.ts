@@ -11,6 +11,8 @@ import { freePort } from './ports'
 
 export type WranglerDev = {
   url: string
+  /** wrangler's process: its descendants include the workerd serving the Worker (for CPU accounting). */
+  pid: number
   /**
    * Ends wrangler and its workerd (SIGTERM to the process group, SIGKILL 5 s later); the promise resolves once they
    * are gone. (`void |`: other local Worker starters, whose stop() returns nothing, fit the same type.)
@@ -83,7 +85,7 @@ export async function startWranglerDev(
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
-      if ((await fetch(url + probe)).ok) return { url, stop }
+      if ((await fetch(url + probe)).ok) return { url, pid: child.pid!, stop }
     } catch {
       // not up yet
     }
