@@ -43,6 +43,10 @@ function workersProject(options: {
             WEBHOOK_RETRY_BASE_MS: '40',
             WEBHOOK_RETRY_MAX_DELAY_MS: '200',
             WEBHOOK_RETRY_WINDOW_MS: '1500',
+            // The non-interference property's size (test/worker/properties/noninterference.property.test.ts):
+            // `npm run test:noninterference -- --runs N --max-seconds S` sets these.
+            NONINTERFERENCE_RUNS: process.env.NONINTERFERENCE_RUNS ?? '400',
+            NONINTERFERENCE_SECONDS: process.env.NONINTERFERENCE_SECONDS ?? '240',
             ...options.bindings,
           },
         },

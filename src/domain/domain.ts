@@ -14,10 +14,13 @@ export const DOMAIN_OPERATORS = [
   'in', 'not in',
   'like', 'not like', 'ilike', 'not ilike', '=like', '=ilike',
   'child_of', 'parent_of',
+  'any', 'not any',
 ] as const
 export type DomainOperator = (typeof DOMAIN_OPERATORS)[number]
 const OPERATOR_SET: ReadonlySet<string> = new Set(DOMAIN_OPERATORS)
 const LIST_OPERATORS: ReadonlySet<string> = new Set(['in', 'not in'])
+/** Operators whose value is a domain on the related model (Odoo 17+). */
+const SUBDOMAIN_OPERATORS: ReadonlySet<string> = new Set(['any', 'not any'])
 
 /** Most terms (leaves and operators) accepted in one domain; real-world domains have a handful. */
 export const MAX_DOMAIN_TERMS = 200
@@ -27,6 +30,8 @@ export const MAX_LIST_VALUES = 1000
 const MAX_STRING_VALUE = 1000
 /** Longest dotted path (`partner_id.country_id.code` has 3 parts). */
 export const MAX_PATH_PARTS = 4
+/** Deepest nesting of `any` / `not any` sub-domains. */
+export const MAX_SUBDOMAIN_DEPTH = 4
 
 /** Field names are Python identifiers; a path joins them with dots. */
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -34,8 +39,20 @@ const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 export type DomainScalar = string | number | boolean | null
 export type DomainValue = DomainScalar | DomainScalar[]
 
+export interface DomainLeaf {
+  kind: 'leaf'
+  path: string[]
+  operator: DomainOperator
+  /** The value as sent to Odoo; for `any` / `not any`, the validated sub-domain's terms. */
+  value: DomainValue | unknown[]
+  /** For `any` / `not any`: the sub-domain, on the model the path leads to (`null`: every record). */
+  subdomain?: DomainNode | null
+  /** 1-based position of the term in its (sub-)domain. */
+  position: number
+}
+
 export type DomainNode =
-  | { kind: 'leaf'; path: string[]; operator: DomainOperator; value: DomainValue; position: number }
+  | DomainLeaf
   | { kind: 'not'; operand: DomainNode }
   | { kind: 'and' | 'or'; operands: DomainNode[] }
 
@@ -108,14 +125,25 @@ function parseScalar(value: unknown, where: string): DomainScalar {
  */
 export function parseDomain(input: unknown): ParsedDomain {
   if (input === undefined || input === null) return { terms: [], tree: null }
-  if (!Array.isArray(input)) fail('a domain must be a JSON array of conditions, e.g. [["state", "=", "sale"]]')
-  if (input.length > MAX_DOMAIN_TERMS) fail(`more than ${MAX_DOMAIN_TERMS} terms`)
+  return parseLevel(input, { terms: 0 }, 0, '')
+}
+
+/**
+ * One level of a domain: the top level, or the sub-domain of an `any` leaf (`context` names where it sits, for
+ * messages). `budget` counts terms across all levels, so nesting cannot multiply the size limit.
+ */
+function parseLevel(input: unknown, budget: { terms: number }, depth: number, context: string): ParsedDomain {
+  if (!Array.isArray(input)) {
+    fail(`${context}a domain must be a JSON array of conditions, e.g. [["state", "=", "sale"]]`)
+  }
+  budget.terms += input.length
+  if (budget.terms > MAX_DOMAIN_TERMS) fail(`more than ${MAX_DOMAIN_TERMS} terms`)
   if (input.length === 0) return { terms: [], tree: null }
 
   const terms: unknown[] = []
   const nodes: (DomainNode | '&' | '|' | '!')[] = []
   input.forEach((term, index) => {
-    const where = `term ${index + 1} (${describe(term)})`
+    const where = `${context}term ${index + 1} (${describe(term)})`
     if (term === '&' || term === '|' || term === '!') {
       terms.push(term)
       nodes.push(term)
@@ -131,6 +159,13 @@ export function parseDomain(input: unknown): ParsedDomain {
       fail(`${where}: unknown operator ${describe(operator)}; allowed: ${DOMAIN_OPERATORS.join(', ')}`)
     }
     const normalized = operator.toLowerCase() === '<>' ? '!=' : (operator.toLowerCase() as DomainOperator)
+    if (SUBDOMAIN_OPERATORS.has(normalized)) {
+      if (depth + 1 > MAX_SUBDOMAIN_DEPTH) fail(`${where}: '${normalized}' sub-domains are nested deeper than ${MAX_SUBDOMAIN_DEPTH} levels`)
+      const sub = parseLevel(value, budget, depth + 1, `in the '${normalized}' of '${path.join('.')}': `)
+      terms.push([field, normalized, sub.terms])
+      nodes.push({ kind: 'leaf', path, operator: normalized, value: sub.terms, subdomain: sub.tree, position: index + 1 })
+      return
+    }
     const parsedValue = parseValue(value, normalized, where)
     terms.push([field, normalized, parsedValue])
     nodes.push({ kind: 'leaf', path, operator: normalized, value: parsedValue, position: index + 1 })
@@ -142,12 +177,12 @@ export function parseDomain(input: unknown): ParsedDomain {
     const node = nodes[i]!
     if (node === '!') {
       const operand = stack.pop()
-      if (!operand) fail(`term ${i + 1} ('!') has no condition to negate`)
+      if (!operand) fail(`${context}term ${i + 1} ('!') has no condition to negate`)
       stack.push({ kind: 'not', operand })
     } else if (node === '&' || node === '|') {
       const left = stack.pop()
       const right = stack.pop()
-      if (!left || !right) fail(`term ${i + 1} ('${node}') needs two operands after it`)
+      if (!left || !right) fail(`${context}term ${i + 1} ('${node}') needs two operands after it`)
       stack.push({ kind: node === '&' ? 'and' : 'or', operands: [left, right] })
     } else {
       stack.push(node)
@@ -158,8 +193,8 @@ export function parseDomain(input: unknown): ParsedDomain {
   return { terms, tree }
 }
 
-/** Every leaf of a domain tree, in order. */
-export function domainLeaves(tree: DomainNode | null): Extract<DomainNode, { kind: 'leaf' }>[] {
+/** Every leaf of a domain tree, in order (the leaves of `any` sub-domains are not included: they are on another model). */
+export function domainLeaves(tree: DomainNode | null): DomainLeaf[] {
   if (!tree) return []
   if (tree.kind === 'leaf') return [tree]
   if (tree.kind === 'not') return domainLeaves(tree.operand)

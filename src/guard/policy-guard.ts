@@ -1,239 +1,163 @@
 /**
- * The access guard of a key with a policy (issue #3): models, operations and fields, default deny.
+ * The access guard of a key with a policy: models, operations and fields, default deny.
  *
- * Principle: a field the policy hides must not influence any answer. Reading it is refused, but so is filtering,
- * ordering or grouping on it (each answers questions about its value), following a dotted path through it, writing
- * it, or reaching it indirectly: a related field that mirrors it, a many2one display name of a model the key may not
- * read, a text search on a relational field (Odoo runs a name search on the related model, which on res.partner also
- * matches email, VAT and reference). Refusals name the field and where it was used, so an agent can correct itself
- * instead of guessing.
+ * The property it keeps (docs/SECURITY.md, "Non-interference"): no answer depends on a value the policy hides, and
+ * no request changes one. A hidden field cannot be read, nor used to filter, sort or group (each answers questions
+ * about its value), nor followed in a dotted path, nor written, nor reached indirectly: a related field mirroring it,
+ * a display name composed from it, a name search matching it, a hierarchy walked through it, a default sort order
+ * ranking by it, a one2many command rewriting it. What each part of a request reads is decided by the modules next
+ * to this one: visibility.ts (what the policy shows), domain-check.ts (conditions), order-plan.ts (sorting),
+ * values-check.ts (writes and x2many commands). Refusals name the field and where it was used, so an agent can
+ * correct itself instead of guessing.
  */
-import { domainLeaves, type DomainNode } from '../domain/domain'
-import { ToolError } from '../errors'
+import type { AggregateFunction } from '../domain/query-parts'
 import type { FieldInfo, MetadataSource, ModelFields } from '../odoo/metadata'
 import type { AggregateGroup, ModelSummary } from '../odoo/operations'
-import { isSensitiveField, isSensitiveModel } from '../policy/sensitive'
-import type { ModelPolicy, Operation, Policy } from '../policy/schema'
+import type { Policy } from '../policy/schema'
+import { createDomainChecker } from './domain-check'
 import { isDefaultReadable, type AccessGuard } from './guard'
-import type { OdooRecord, ToolRequest } from './request'
+import { createOrderPlanner } from './order-plan'
+import type { AuthorizedRequest, OdooRecord, ToolRequest } from './request'
+import { createValuesChecker } from './values-check'
+import { createPolicyView, denied, quoteList, RELATIONAL_TYPES, X2MANY_TYPES } from './visibility'
 
-const RELATIONAL_TYPES: ReadonlySet<string> = new Set(['many2one', 'one2many', 'many2many'])
-const X2MANY_TYPES: ReadonlySet<string> = new Set(['one2many', 'many2many'])
 /** Context keys an agent may set; anything else (allowed_company_ids, force_company, uid...) changes what Odoo shows. */
 const ALLOWED_CONTEXT_KEYS: ReadonlySet<string> = new Set(['lang', 'tz', 'active_test'])
 
-function denied(message: string): never {
-  throw new ToolError(message, 'policy_denied')
+/** Aggregate functions per field type: what Odoo computes for that type and the gateway understands. */
+const NUMERIC_AGGREGATES: readonly AggregateFunction[] = ['sum', 'avg', 'min', 'max', 'count', 'count_distinct']
+const AGGREGATES_BY_TYPE: Record<string, readonly AggregateFunction[]> = {
+  integer: NUMERIC_AGGREGATES,
+  float: NUMERIC_AGGREGATES,
+  monetary: NUMERIC_AGGREGATES,
+  // Of a many2one, min and max are a related record's id.
+  many2one: ['min', 'max', 'count', 'count_distinct'],
+  date: ['min', 'max', 'count', 'count_distinct'],
+  datetime: ['min', 'max', 'count', 'count_distinct'],
+  char: ['min', 'max', 'count', 'count_distinct'],
+  selection: ['min', 'max', 'count', 'count_distinct'],
+  boolean: ['count', 'count_distinct'],
 }
-
-/** Names quoted in one refusal; the rest are counted (30,000 invented field names make no readable message). */
-const MAX_QUOTED_NAMES = 20
-
-/**
- * The code of a one2many/many2many command as Odoo reads it. Odoo compares codes with Python's `==`, for which
- * `False == 0` (create) and `True == 1` (update): JSON booleans are commands too.
- */
-function commandCode(code: unknown): number | undefined {
-  if (typeof code === 'boolean') return code ? 1 : 0
-  return typeof code === 'number' ? code : undefined
-}
-
-function quoteList(names: string[]): string {
-  const quoted = names.slice(0, MAX_QUOTED_NAMES).map((name) => `'${name}'`).join(', ')
-  return names.length > MAX_QUOTED_NAMES ? `${quoted} and ${names.length - MAX_QUOTED_NAMES} more` : quoted
-}
+/** Field types a group may be keyed by (a one2many cannot: Odoo does not store it). */
+const GROUPABLE_TYPES: ReadonlySet<string> = new Set([
+  'char', 'selection', 'boolean', 'integer', 'float', 'monetary', 'date', 'datetime', 'many2one', 'many2many',
+])
+const TEMPORAL_TYPES: ReadonlySet<string> = new Set(['date', 'datetime'])
 
 export function createPolicyGuard(policy: Policy | null, metadata: MetadataSource): AccessGuard {
-  /** The policy entry for a model: its own, else the wildcard (never for sensitive models). */
-  function modelPolicy(model: string): ModelPolicy | undefined {
-    if (!policy) return undefined
-    // Own entries only: `models` is a plain object, and a model named "constructor" would find Object's.
-    if (Object.hasOwn(policy.models, model)) return policy.models[model]
-    return isSensitiveModel(model) ? undefined : policy.models['*']
-  }
+  const view = createPolicyView(policy, metadata)
+  const domains = createDomainChecker(view)
+  const orders = createOrderPlanner(view)
+  const values = createValuesChecker(view)
 
-  function requireOperation(model: string, operation: Operation, via?: string): ModelPolicy {
-    if (!policy) {
-      denied('This API key has no policy, so it may not use any Odoo model. An administrator can set one with "odoo-mcp keys policy set".')
+  /** A field used on its own (order, groupby, aggregate): visible, and known to Odoo's metadata. */
+  async function requireVisible(model: string, field: string, where: string): Promise<FieldInfo | undefined> {
+    if (!(await view.fieldVisible(model, field))) {
+      denied(`Field '${field}' of model '${model}' is not allowed for this API key (used in ${where}; filtering, sorting or grouping on a field reveals its value).`)
     }
-    const entry = modelPolicy(model)
-    if (!entry) denied(`Model '${model}' is not allowed for this API key${via ? ` (reached through ${via})` : ''}.`)
-    if (!entry.operations.has(operation)) {
-      denied(`Operation '${operation}' on model '${model}' is not allowed for this API key (allowed: ${[...entry.operations].join(', ')}).`)
+    // Sorting or grouping by display_name ranks by what Odoo composes it from (e.g. a product's hidden code).
+    if (field === 'display_name' && !view.nameSearchAllowed(model)) {
+      denied(`Field 'display_name' of model '${model}' cannot be used in ${where} with this key's field list; use 'name' or another listed field.`)
     }
-    return entry
+    return (await view.fieldsOf(model))[field]
   }
 
-  function fieldAllowed(entry: ModelPolicy, field: string): boolean {
-    if (field === 'id') return true
-    return entry.fields === '*' ? !isSensitiveField(field) : entry.fields.has(field)
-  }
-
-  function canShowDisplayName(model: string): boolean {
-    const entry = modelPolicy(model)
-    if (!entry?.operations.has('read')) return false
-    return entry.fields === '*' || entry.fields.has('display_name') || entry.fields.has('name')
-  }
-
-  /**
-   * A field reached by a wildcard may be a related field mirroring another model's field (Odoo reads those as
-   * superuser). It is allowed only if the path it mirrors is itself readable.
-   */
-  async function relatedAllowed(model: string, entry: ModelPolicy, info: FieldInfo | undefined, seen: Set<string>): Promise<boolean> {
-    if (entry.fields !== '*' || !info?.related || typeof info.related !== 'string') return true
-    const key = `${model}.${info.related}`
-    if (seen.has(key)) return true
-    seen.add(key)
-    try {
-      await checkPath(model, info.related.split('.'), `related field`, seen)
-      return true
-    } catch (error) {
-      if (error instanceof ToolError) return false
-      throw error
-    }
-  }
-
-  /** Checks a (possibly dotted) field path used on `model`, hop by hop. */
-  async function checkPath(model: string, path: string[], where: string, seen = new Set<string>()): Promise<FieldInfo | undefined> {
-    let current = model
-    let entry = requireOperation(current, 'read', where === 'the domain' ? undefined : where)
-    let info: FieldInfo | undefined
-    for (let i = 0; i < path.length; i++) {
-      const field = path[i]!
-      if (!fieldAllowed(entry, field)) {
-        denied(
-          `Field '${field}' of model '${current}' is not allowed for this API key (used in ${where}` +
-            (path.length > 1 ? ` as '${path.join('.')}'` : '') +
-            '; filtering, sorting or grouping on a field reveals its value).',
-        )
-      }
-      if (field === 'display_name' && entry.fields !== '*') {
-        // display_name searches run Odoo's name search, which matches other fields (email, VAT...) too.
-        denied(`Field 'display_name' of model '${current}' cannot be used in ${where} with this key's field list; use 'name' instead.`)
-      }
-      const fields = await metadata.fieldsOf(current)
-      info = fields[field]
-      if (!(await relatedAllowed(current, entry, info, seen))) {
-        denied(`Field '${field}' of model '${current}' mirrors a field this API key may not read (used in ${where}).`)
-      }
-      if (i < path.length - 1) {
-        if (!info?.relation || !RELATIONAL_TYPES.has(info.type)) {
-          denied(`Invalid path '${path.join('.')}' in ${where}: '${field}' of model '${current}' is not a relational field.`)
-        }
-        current = info.relation
-        entry = requireOperation(current, 'read', `'${path.slice(0, i + 1).join('.')}' in ${where}`)
-      }
-    }
-    return info
-  }
-
-  async function checkDomain(model: string, tree: DomainNode | null): Promise<void> {
-    for (const leaf of domainLeaves(tree)) {
-      const info = await checkPath(model, leaf.path, 'the domain')
-      // A text value on a relational field makes Odoo name-search the related model.
-      const values = Array.isArray(leaf.value) ? leaf.value : [leaf.value]
-      if (info?.relation && RELATIONAL_TYPES.has(info.type) && values.some((v) => typeof v === 'string')) {
-        if (!canShowDisplayName(info.relation) || modelPolicy(info.relation)?.fields !== '*') {
-          denied(
-            `Condition on '${leaf.path.join('.')}' compares a relational field with text, which searches the names of ` +
-              `'${info.relation}' records; this API key may not do that. Compare with ids instead, or filter on an allowed field of '${info.relation}' through a dotted path.`,
-          )
-        }
-      }
-    }
-  }
-
-  async function checkFieldList(model: string, entry: ModelPolicy, fields: string[], where: string): Promise<void> {
-    const refused = fields.filter((field) => !fieldAllowed(entry, field))
+  async function checkFieldList(model: string, fields: string[], where: string): Promise<void> {
+    const refused: string[] = []
+    for (const field of fields) if (!(await view.fieldVisible(model, field))) refused.push(field)
     if (refused.length > 0) {
       denied(
         `${refused.length === 1 ? 'Field' : 'Fields'} ${quoteList(refused)} of model '${model}' ${refused.length === 1 ? 'is' : 'are'} ` +
           `not allowed for this API key (in ${where}). Call describe_model to see the fields this key may use.`,
       )
     }
-    const metadataFields = await metadata.fieldsOf(model)
-    for (const field of fields) {
-      if (!(await relatedAllowed(model, entry, metadataFields[field], new Set()))) {
-        denied(`Field '${field}' of model '${model}' mirrors a field this API key may not read (in ${where}).`)
-      }
-    }
   }
 
-  async function defaultReadFields(model: string, entry: ModelPolicy): Promise<string[]> {
-    const fields = await metadata.fieldsOf(model)
+  async function defaultReadFields(model: string): Promise<string[]> {
     const names: string[] = []
-    for (const [name, info] of Object.entries(fields)) {
-      if (fieldAllowed(entry, name) && isDefaultReadable(info) && (await relatedAllowed(model, entry, info, new Set()))) names.push(name)
+    for (const [name, info] of Object.entries(await view.fieldsOf(model))) {
+      if (isDefaultReadable(info) && (await view.fieldVisible(model, name))) names.push(name)
     }
     return names
   }
 
-  /** many2one fields among `fields` whose display name the key may not see: returned as bare ids. */
-  async function idOnlyFields(model: string, fields: string[]): Promise<string[]> {
-    const info = await metadata.fieldsOf(model)
-    return fields.filter((field) => {
-      const relation = info[field]?.type === 'many2one' ? info[field]?.relation : undefined
-      return relation !== undefined && !canShowDisplayName(relation)
+  /** Relational fields among `fields` whose display names the key may not see: returned as bare ids. */
+  function idOnlyFields(fields: ModelFields, shown: string[]): string[] {
+    return shown.filter((field) => {
+      const info = fields[field]
+      return info?.relation !== undefined && RELATIONAL_TYPES.has(info.type) && !view.displayNameShown(info.relation)
     })
   }
 
-  /** Values to create/write, including commands on one2many/many2many fields that write the related model. */
-  async function checkValues(model: string, entry: ModelPolicy, values: Record<string, unknown>): Promise<void> {
-    await checkFieldList(model, entry, Object.keys(values), 'the values to write')
-    const fields = await metadata.fieldsOf(model)
-    for (const [field, value] of Object.entries(values)) {
-      const info = fields[field]
-      if (!info || !X2MANY_TYPES.has(info.type) || !info.relation || !Array.isArray(value)) continue
-      for (const command of value) {
-        const code = Array.isArray(command) ? commandCode(command[0]) : undefined
-        if (code === undefined) continue
-        const nested: unknown = command[2]
-        const where = `'${field}' (command ${code})`
-        if (code === 0 || code === 1) {
-          const nestedEntry = requireOperation(info.relation, code === 0 ? 'create' : 'write', where)
-          // Odoo also builds the values with dict(), which takes a list of [field, value] pairs: only an object can be
-          // checked field by field.
-          if (!nested || typeof nested !== 'object' || Array.isArray(nested)) {
-            denied(`The values of ${where} must be an object of field values, e.g. [0, 0, {"name": "..."}].`)
-          }
-          await checkValues(info.relation, nestedEntry, nested as Record<string, unknown>)
-        } else if (code === 2 || (info.type === 'one2many' && (code === 3 || code === 5 || code === 6))) {
-          // On a one2many, unlinking (3), clearing (5) or replacing (6) lines deletes them when their link back is
-          // ondelete='cascade' (sale.order.line): that needs the right to delete them. On a many2many they only unlink.
-          requireOperation(info.relation, 'unlink', where)
-        }
-      }
-    }
-  }
-
-  function checkContext(request: ToolRequest): void {
+  function checkContextKeys(request: ToolRequest): void {
     const extra = Object.keys(request.context ?? {}).filter((key) => !ALLOWED_CONTEXT_KEYS.has(key))
     if (extra.length > 0) denied(`Context keys ${quoteList(extra)} are not allowed; only lang, tz and active_test may be set.`)
   }
 
+  /**
+   * `active_test: false` shows archived records, which tells which records are archived: allowed only where the key
+   * sees `active` on every model the call reads records of.
+   */
+  async function checkActiveTest(request: ToolRequest, reached: Iterable<string>): Promise<void> {
+    if (request.context?.active_test !== false) return
+    for (const model of reached) {
+      const fields = await view.fieldsOf(model)
+      if (fields.active && !(await view.fieldVisible(model, 'active'))) {
+        denied(`Context 'active_test: false' shows archived records of '${model}', and field 'active' of '${model}' is not allowed for this API key.`)
+      }
+    }
+  }
+
   return {
     async authorize(request) {
-      checkContext(request)
+      checkContextKeys(request)
       if (request.tool === 'list_models') return { ...request, readFields: [], idOnlyFields: [] }
-      const entry = requireOperation(request.model, request.operation)
+      view.requireOperation(request.model, request.operation)
+      const fields = await view.fieldsOf(request.model)
+      const reached = new Set([request.model])
 
-      if (request.domain) await checkDomain(request.model, request.domain.tree)
-      for (const term of request.order?.terms ?? []) await checkPath(request.model, [term.field], 'the order')
-      for (const group of request.groupby ?? []) await checkPath(request.model, [group.field], 'the groupby')
-      for (const aggregate of request.aggregates ?? []) await checkPath(request.model, [aggregate.field], 'the aggregates')
-      if (request.values) await checkValues(request.model, entry, request.values)
+      if (request.domain) for (const model of (await domains.check(request.model, request.domain.tree)).models) reached.add(model)
+      for (const term of request.order?.terms ?? []) await requireVisible(request.model, term.field, 'the order')
+      for (const group of request.groupby ?? []) {
+        const info = await requireVisible(request.model, group.field, 'the groupby')
+        if (info && !GROUPABLE_TYPES.has(info.type)) denied(`Cannot group by '${group.field}': it is a ${info.type} field.`)
+        if (info && group.granularity && !TEMPORAL_TYPES.has(info.type)) denied(`Cannot group by '${group.spec}': only date and datetime fields take a granularity.`)
+        if (info?.relation && X2MANY_TYPES.has(info.type)) reached.add(info.relation)
+      }
+      for (const aggregate of request.aggregates ?? []) {
+        const info = await requireVisible(request.model, aggregate.field, 'the aggregates')
+        const allowed = aggregate.field === 'id' ? ['count', 'count_distinct', 'min', 'max'] : info ? AGGREGATES_BY_TYPE[info.type] : undefined
+        if (info || aggregate.field === 'id') {
+          if (!allowed?.includes(aggregate.fn)) {
+            denied(`Aggregate '${aggregate.spec}': '${aggregate.fn}' cannot be computed on a ${info?.type ?? 'id'} field${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}.`)
+          }
+        }
+      }
+      if (request.values) await values.checkValues(request.model, request.values)
 
       let readFields: string[] = []
       if (request.tool === 'search_records' || request.tool === 'read_records') {
         if (request.fields) {
-          await checkFieldList(request.model, entry, request.fields, 'the fields to return')
+          await checkFieldList(request.model, request.fields, 'the fields to return')
           readFields = request.fields
         } else {
-          readFields = await defaultReadFields(request.model, entry)
+          readFields = await defaultReadFields(request.model)
+        }
+        for (const field of readFields) {
+          const relation = fields[field]?.relation
+          if (relation && X2MANY_TYPES.has(fields[field]!.type)) reached.add(relation)
         }
       }
-      const shown = request.groupby ? request.groupby.map((g) => g.field) : readFields
-      return { ...request, readFields, idOnlyFields: await idOnlyFields(request.model, shown) }
+      await checkActiveTest(request, reached)
+
+      const authorized: AuthorizedRequest = {
+        ...request,
+        readFields,
+        idOnlyFields: idOnlyFields(fields, request.groupby ? request.groupby.map((g) => g.field) : readFields),
+      }
+      if (request.tool === 'search_records') authorized.odooOrder = await orders.searchOrder(request.model, request.order?.terms ?? [])
+      if (request.groupby) authorized.odooOrder = await orders.groupOrder(request.model, request.groupby)
+      return authorized
     },
 
     filterRecords(request, records) {
@@ -244,8 +168,7 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
         const filtered: OdooRecord = {}
         for (const field of keep) {
           if (!Object.hasOwn(record, field)) continue
-          const value = record[field]
-          filtered[field] = idOnly.has(field) && Array.isArray(value) ? value[0] : value
+          filtered[field] = shownValue(record[field], idOnly.has(field))
         }
         return filtered
       })
@@ -265,12 +188,9 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
     },
 
     async filterFieldMetadata(model, fields) {
-      const entry = modelPolicy(model)
-      if (!entry) return {}
+      if (!view.entry(model)) return {}
       const visible: ModelFields = {}
-      for (const [name, info] of Object.entries(fields)) {
-        if (fieldAllowed(entry, name) && (await relatedAllowed(model, entry, info, new Set()))) visible[name] = info
-      }
+      for (const [name, info] of Object.entries(fields)) if (await view.fieldVisible(model, name)) visible[name] = info
       return visible
     },
 
@@ -281,7 +201,19 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
     },
 
     filterModels(models: ModelSummary[]) {
-      return models.filter((summary) => modelPolicy(summary.model) !== undefined)
+      return models.filter((summary) => view.entry(summary.model) !== undefined)
     },
   }
+}
+
+/**
+ * A value as the key may see it. A many2one comes as `[id, display name]`: the name is dropped where the key may
+ * not see it. A one2many / many2many comes as ids in the related model's order, which ranks them by its sort
+ * fields: they are sorted by id instead.
+ */
+function shownValue(value: unknown, idOnly: boolean): unknown {
+  if (!Array.isArray(value)) return value
+  if (value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string') return idOnly ? value[0] : value
+  if (value.every((item) => typeof item === 'number')) return [...value].sort((a: number, b: number) => a - b)
+  return value
 }

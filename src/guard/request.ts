@@ -40,8 +40,14 @@ export interface ToolRequest {
 export interface AuthorizedRequest extends ToolRequest {
   /** Explicit list sent to Odoo as `fields` on reads; empty for calls that return no records. */
   readFields: string[]
-  /** many2one fields returned as a bare id, because the key may not see the related model's names. */
+  /** Relational fields (many2one values, x2many group keys) returned as bare ids: the key may not see the related
+   * model's display names. */
   idOnlyFields: string[]
+  /**
+   * The order clause actually sent to Odoo: for searches, the requested (or the model's default) order rebuilt from
+   * fields the key may see, ending with `id`; for aggregates, the group order. `undefined` for calls that do not sort.
+   */
+  odooOrder?: string
 }
 
 export type OdooRecord = Record<string, unknown>

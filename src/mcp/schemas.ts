@@ -29,9 +29,11 @@ export const domain = z
   .max(200)
   .describe(
     'Odoo domain: a JSON array of [field, operator, value] conditions in prefix notation, implicitly AND-ed. ' +
-      'Operators: = != < > <= >= in "not in" like ilike =like =ilike "not like" "not ilike" child_of parent_of. ' +
+      'Operators: = != < > <= >= =? in "not in" like ilike =like =ilike "not like" "not ilike" child_of parent_of ' +
+      'any "not any" (any: the value is a domain on the related model, e.g. ["order_line","any",[["product_id","=",5]]]). ' +
       'Combine with "|" (or), "&" (and), "!" (not) placed BEFORE their operands. ' +
-      'Dotted paths follow many2one fields. Examples: [["is_company","=",true],["country_id.code","=","BE"]], ' +
+      'Dotted paths follow relational fields. Compare relational fields with ids; to match a related record by name use ' +
+      'a dotted path such as ["partner_id.name","ilike","acme"]. Examples: [["is_company","=",true],["country_id.code","=","BE"]], ' +
       '["|",["state","=","sale"],["amount_total",">",1000]]. Omit or [] for all records.',
   )
 
@@ -58,4 +60,4 @@ export const values = z
 export const order = z
   .string()
   .max(500)
-  .describe('Sort order, e.g. "date_order desc, name asc". Default: the model\'s own order.')
+  .describe('Sort order, e.g. "date_order desc, name asc". Default: the model\'s own order. Ties are broken by id; a many2one sorts by the related record\'s order, or by its id when this key may not see what that order uses.')

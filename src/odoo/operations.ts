@@ -45,7 +45,8 @@ export function createOdooOperations(odoo: OdooClient) {
         limit: request.limit,
         offset: request.offset ?? 0,
       }
-      if (request.order?.odoo) kwargs.order = request.order.odoo
+      const order = request.odooOrder ?? request.order?.odoo
+      if (order) kwargs.order = order
       return odoo.call<OdooRecord[]>(request.model, 'search_read', { kwargs, ...contextOf(request) })
     },
 
@@ -72,8 +73,10 @@ export function createOdooOperations(odoo: OdooClient) {
       const { majorVersion } = await odoo.serverInfo()
       if (majorVersion >= 19) {
         // Odoo 19 deprecates read_group for formatted_read_group, which keys aggregates as 'field:function'.
+        const kwargs: Record<string, unknown> = { domain, groupby, aggregates: [...aggregates, '__count'], offset: page.offset, limit: page.limit }
+        if (request.odooOrder) kwargs.order = request.odooOrder
         const rows = await odoo.call<Record<string, unknown>[]>(request.model, 'formatted_read_group', {
-          kwargs: { domain, groupby, aggregates: [...aggregates, '__count'], offset: page.offset, limit: page.limit },
+          kwargs,
           ...contextOf(request),
         })
         return rows.map((row) => {
@@ -84,8 +87,10 @@ export function createOdooOperations(odoo: OdooClient) {
         })
       }
       // Before 19: read_group keys each aggregate by its field name and the count as __count (lazy=False).
+      const kwargs: Record<string, unknown> = { domain, fields: aggregates, groupby, offset: page.offset, limit: page.limit, lazy: false }
+      if (request.odooOrder) kwargs.orderby = request.odooOrder
       const rows = await odoo.call<Record<string, unknown>[]>(request.model, 'read_group', {
-        kwargs: { domain, fields: aggregates, groupby, offset: page.offset, limit: page.limit, lazy: false },
+        kwargs,
         ...contextOf(request),
       })
       return rows.map((row) => {

@@ -20,7 +20,8 @@ export const searchRecords = defineTool({
   description:
     'Finds records of a model matching a domain filter and returns the requested fields, plus the total number of ' +
     `matches so you can page with offset. Returns ${DEFAULT_SEARCH_LIMIT} records by default, at most ${MAX_SEARCH_LIMIT}. ` +
-    'many2one fields come back as [id, "display name"]. Use count_records when you only need how many, and ' +
+    'many2one fields come back as [id, "display name"] (or as the bare id when this key may not see the related ' +
+    'model\'s display names); one2many/many2many fields as sorted id lists. Use count_records when you only need how many, and ' +
     'aggregate_records for sums and group totals instead of fetching every record.',
   inputSchema: {
     model: modelName,
@@ -88,7 +89,8 @@ export const aggregateRecords = defineTool({
     'Groups the records matching a domain by one or more fields and computes aggregates per group, like SQL ' +
     'GROUP BY: e.g. groupby ["partner_id"] with aggregates ["amount_total:sum"] gives the total sales per customer. ' +
     'Date fields can be grouped by period: "date_order:month" (day, week, month, quarter, year). ' +
-    'Aggregate functions: sum, avg, min, max, count, count_distinct. Each group has "count" (records in the group).',
+    'Aggregate functions: sum, avg, min, max, count, count_distinct. Each group has "count" (records in the group). ' +
+    'Groups come in the order of their groupby values (a many2one by the related record\'s order, or by id).',
   inputSchema: {
     model: modelName,
     domain: domain.optional(),

@@ -76,9 +76,9 @@ const ATTEMPTS: Attempt[] = [
   ['path through a non-relational field', 'search_records', partnerSearch([['name.email', '=', 'x']]), /'name' of model 'res\.partner' is not a relational field/],
   ['too deep a path', 'search_records', partnerSearch([['parent_id.parent_id.parent_id.parent_id.email', '=', 'x']]), /deeper than 4 levels/],
   // Text on a relational field makes Odoo name-search the related model (which matches email, VAT, ref on partners).
-  ['name search through a many2one', 'search_records', orderSearch([['partner_id', 'ilike', 'yourcompany.com']]), /compares a relational field with text/],
-  ['name search through parent_id', 'search_records', partnerSearch([['parent_id', '=', 'Azure Interior']]), /compares a relational field with text/],
-  ['name search through child_ids', 'count_records', { model: 'res.partner', domain: [['child_ids', 'ilike', '@example.com']] }, /compares a relational field with text/],
+  ['name search through a many2one', 'search_records', orderSearch([['partner_id', 'ilike', 'yourcompany.com']]), /runs Odoo's name search/],
+  ['name search through parent_id', 'search_records', partnerSearch([['parent_id', '=', 'Azure Interior']]), /runs Odoo's name search/],
+  ['name search through child_ids', 'count_records', { model: 'res.partner', domain: [['child_ids', 'ilike', '@example.com']] }, /runs Odoo's name search/],
   ['display_name search', 'search_records', partnerSearch([['display_name', 'ilike', '@']]), HIDDEN('display_name')],
   // Ordering is an oracle too.
   ['order by a hidden field', 'search_records', partnerSearch([], { order: 'email' }), HIDDEN('email')],
@@ -114,7 +114,9 @@ const ATTEMPTS: Attempt[] = [
   ['context uid override', 'search_records', { model: 'res.partner', fields: ['name'], context: { uid: 1 } }, /uid/],
   ['context active_test plus extra', 'count_records', { model: 'res.partner', context: { active_test: false, force_company: 1 } }, /force_company/],
   // Malformed, unknown or oversized filters.
-  ['unknown operator', 'search_records', partnerSearch([['name', 'any', [['email', '=', 'x']]]]), /unknown operator "any"/],
+  ['unknown operator', 'search_records', partnerSearch([['name', 'inselect', ['SELECT 1', []]]]), /unknown operator "inselect"/],
+  ['any on a field that is not relational', 'search_records', partnerSearch([['name', 'any', [['email', '=', 'x']]]]), /operator 'any' cannot be used on a char field/],
+  ['any into a hidden field', 'search_records', orderSearch([['partner_id', 'any', [['email', 'ilike', '@']]]]), HIDDEN('email')],
   ['SQL-looking operator', 'search_records', partnerSearch([['name', '= 1 OR 1=1 --', 'x']]), /unknown operator/],
   ['oversized domain', 'count_records', { model: 'res.partner', domain: Array.from({ length: 201 }, () => ['name', '=', 'x']) }, /more than 200 terms|200/],
   ['nested list value', 'search_records', partnerSearch([['name', 'in', [['email']]]]), /values must be/],
@@ -157,13 +159,14 @@ describe(`policy attacks (${env.ODOO_PROTOCOL})`, () => {
     expect(models.map((m) => m.model).sort()).toEqual(['res.country', 'res.partner', 'sale.order'])
   })
 
-  it('returns a many2one to a model the key may not read as a bare id', async () => {
+  it('returns a many2one as a bare id unless the key may see the related display_name (not just name)', async () => {
     const result = await callTool(narrow, 'search_records', { model: 'sale.order', fields: ['name', 'user_id', 'partner_id'], limit: 5 })
     const { records } = result.result!.structuredContent as { records: { user_id: unknown; partner_id: unknown }[] }
     expect(records.length).toBeGreaterThan(0)
     for (const record of records) {
       expect(typeof record.user_id === 'number' || record.user_id === false).toBe(true)
-      expect(Array.isArray(record.partner_id)).toBe(true)
+      // res.partner is readable with 'name' but not 'display_name', which Odoo composes from more than the name.
+      expect(typeof record.partner_id).toBe('number')
     }
     for (const value of hiddenValues) expect(result.raw).not.toContain(value)
   })

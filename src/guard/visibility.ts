@@ -1,0 +1,128 @@
+/**
+ * What a policy lets a key see, as one place every other part of the guard asks: which models it may use for which
+ * operations, which fields of them it may see, whose display names it may be shown, and on which models it may run
+ * a name search. Everything else (domains, orders, groupings, values, output) is checked in terms of these answers.
+ *
+ * The rules, allowlist first:
+ * - a model is reachable through its own entry, else through `"*"` unless it is sensitive (src/policy/sensitive.ts);
+ * - a field is visible when listed; under `"fields": "*"`, when its name is not sensitive, it does not point to a
+ *   sensitive model (a `"*"` never reaches access-control models through a relation either), and, for a related
+ *   field, when the path it mirrors is itself visible (Odoo reads related fields as superuser);
+ * - a display name is shown only where `display_name` itself is visible: Odoo composes display names from other
+ *   fields (`[default_code] name` for products), so a readable `name` does not make `display_name` safe;
+ * - a name search (a text value on a relational or `id` condition, `display_name` in a domain, a text value of
+ *   `child_of`) also matches the fields of Odoo's `_rec_names_search` (email, VAT, reference on contacts), which
+ *   fields_get does not name: it is allowed only where the key sees every non-sensitive field (`"fields": "*"`).
+ */
+import { ToolError } from '../errors'
+import type { FieldInfo, MetadataSource, ModelFields } from '../odoo/metadata'
+import { isSensitiveField, isSensitiveModel } from '../policy/sensitive'
+import type { ModelPolicy, Operation, Policy } from '../policy/schema'
+
+export const RELATIONAL_TYPES: ReadonlySet<string> = new Set(['many2one', 'one2many', 'many2many'])
+export const X2MANY_TYPES: ReadonlySet<string> = new Set(['one2many', 'many2many'])
+
+export function denied(message: string): never {
+  throw new ToolError(message, 'policy_denied')
+}
+
+export interface PolicyView {
+  readonly metadata: MetadataSource
+  /** The policy entry for a model: its own, else the wildcard (never for sensitive models). */
+  entry(model: string): ModelPolicy | undefined
+  may(model: string, operation: Operation): boolean
+  /** @throws ToolError unless the key may perform `operation` on `model`. */
+  requireOperation(model: string, operation: Operation, via?: string): ModelPolicy
+  fieldsOf(model: string): Promise<ModelFields>
+  /** May the key see `field` of `model` (read it, filter, sort or group on it, write it)? */
+  fieldVisible(model: string, field: string): Promise<boolean>
+  /** May a many2one or group key pointing to `model` come back with its display name? */
+  displayNameShown(model: string): boolean
+  /** May the key run Odoo's name search on `model`? */
+  nameSearchAllowed(model: string): boolean
+}
+
+export function createPolicyView(policy: Policy | null, metadata: MetadataSource): PolicyView {
+  function entry(model: string): ModelPolicy | undefined {
+    if (!policy) return undefined
+    // Own entries only: `models` is a plain object, and a model named "constructor" would find Object's.
+    if (Object.hasOwn(policy.models, model)) return policy.models[model]
+    return isSensitiveModel(model) ? undefined : policy.models['*']
+  }
+
+  function may(model: string, operation: Operation): boolean {
+    return entry(model)?.operations.has(operation) ?? false
+  }
+
+  function requireOperation(model: string, operation: Operation, via?: string): ModelPolicy {
+    if (!policy) {
+      denied('This API key has no policy, so it may not use any Odoo model. An administrator can set one with "odoo-mcp keys policy set".')
+    }
+    const found = entry(model)
+    if (!found) denied(`Model '${model}' is not allowed for this API key${via ? ` (reached through ${via})` : ''}.`)
+    if (!found.operations.has(operation)) {
+      denied(
+        `Operation '${operation}' on model '${model}' is not allowed for this API key${via ? ` (needed by ${via})` : ''} ` +
+          `(allowed: ${[...found.operations].join(', ')}).`,
+      )
+    }
+    return found
+  }
+
+  const fieldsOf = (model: string) => metadata.fieldsOf(model)
+
+  /** `seen` cuts cycles of related fields mirroring each other. */
+  async function visible(model: string, field: string, seen: ReadonlySet<string>): Promise<boolean> {
+    if (field === 'id') return entry(model) !== undefined
+    const found = entry(model)
+    if (!found) return false
+    if (found.fields !== '*') return found.fields.has(field)
+    if (isSensitiveField(field)) return false
+    const info: FieldInfo | undefined = (await fieldsOf(model))[field]
+    if (info?.relation && RELATIONAL_TYPES.has(info.type) && isSensitiveModel(info.relation)) return false
+    if (typeof info?.related !== 'string' || info.related === '') return true
+    const key = `${model}.${info.related}`
+    if (seen.has(key)) return true
+    return pathVisible(model, info.related.split('.'), new Set([...seen, key]))
+  }
+
+  /** Every hop of `path` from `model`: a readable model, a visible field, a relational field to go on. */
+  async function pathVisible(model: string, path: string[], seen: ReadonlySet<string>): Promise<boolean> {
+    let current = model
+    for (const [index, field] of path.entries()) {
+      if (!may(current, 'read') || !(await visible(current, field, seen))) return false
+      if (index < path.length - 1) {
+        const info = (await fieldsOf(current))[field]
+        if (!info?.relation || !RELATIONAL_TYPES.has(info.type)) return false
+        current = info.relation
+      }
+    }
+    return true
+  }
+
+  return {
+    metadata,
+    entry,
+    may,
+    requireOperation,
+    fieldsOf,
+    fieldVisible: (model, field) => visible(model, field, new Set()),
+    displayNameShown(model) {
+      const found = entry(model)
+      if (!found?.operations.has('read')) return false
+      return found.fields === '*' || found.fields.has('display_name')
+    },
+    nameSearchAllowed(model) {
+      const found = entry(model)
+      return found !== undefined && found.operations.has('read') && found.fields === '*'
+    },
+  }
+}
+
+/** Names quoted in one refusal; the rest are counted (30,000 invented field names make no readable message). */
+const MAX_QUOTED_NAMES = 20
+
+export function quoteList(names: string[]): string {
+  const quoted = names.slice(0, MAX_QUOTED_NAMES).map((name) => `'${name}'`).join(', ')
+  return names.length > MAX_QUOTED_NAMES ? `${quoted} and ${names.length - MAX_QUOTED_NAMES} more` : quoted
+}

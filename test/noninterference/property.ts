@@ -1,0 +1,101 @@
+/**
+ * The non-interference property of the policy guard (docs/SECURITY.md):
+ *
+ *   For a key with policy P, every answer to every tool call is the same, byte for byte and errors included, on two
+ *   Odoo databases that differ only in values P hides; and no call changes a value P does not let the key write,
+ *   nor creates or deletes a record of a model P does not let it create in or delete from.
+ *
+ * One case: a policy, a seed for the hidden values of the second database, an Odoo version and a tool call. The
+ * call runs through the gateway's real code (tests/noninterference/gateway.ts) against both databases.
+ */
+import fc from 'fast-check'
+import { parsePolicy } from '../../src/policy/schema'
+import { createState } from '../odoo-sim/handler'
+import { keyCaller, serve } from './gateway'
+import { callArbitrary, Catalog, policyArbitrary, POLICY_MODELS, type Call } from './requests'
+import {
+  decorateHiddenDisplayNames,
+  perturb,
+  perturbableColumns,
+  protectedColumns,
+  ReferencePolicy,
+  snapshot,
+  unexplainedChanges,
+  type PolicyDocument,
+} from './world'
+
+export interface Case {
+  version: 18 | 19
+  policy: PolicyDocument | null
+  /** Decides the second database's hidden values. */
+  seed: number
+  call: Call
+}
+
+const WRITE_TOOLS = new Set(['create_record', 'update_records', 'delete_records'])
+
+/** Catalogs of the untouched demo databases, one per version (generators draw names and values from them). */
+const catalogs = { 18: new Catalog(createState({ version: 18 }).db), 19: new Catalog(createState({ version: 19 }).db) }
+
+export const caseArbitrary: fc.Arbitrary<Case> = fc
+  .tuple(fc.constantFrom<18 | 19>(18, 19), fc.integer({ min: 1, max: 2 ** 31 - 1 }))
+  .chain(([version, seed]) =>
+    policyArbitrary(catalogs[version]).chain((policy) =>
+      callArbitrary(catalogs[version], policy).map((call): Case => ({ version, policy, seed, call })),
+    ),
+  )
+
+/** How many cases ran per tool, and how many of those the gateway answered without an error (coverage report). */
+export const coverage = new Map<string, { cases: number; answered: number }>()
+
+/** Runs one case; returns what differed (a leak), or `null` when both databases answered alike. */
+export async function runCase(sample: Case): Promise<string | null> {
+  const { version, policy, seed, call } = sample
+  let parsedPolicy = null
+  if (policy) {
+    const parsed = parsePolicy(policy)
+    if (!parsed.ok) throw new Error(`a generated policy did not parse: ${parsed.errors.join('; ')}`)
+    parsedPolicy = parsed.policy
+  }
+  const first = createState({ version })
+  const second = createState({ version })
+  const reference = new ReferencePolicy(policy, first.db)
+  const writes = WRITE_TOOLS.has(call.tool)
+  const columns = perturbableColumns(reference, second.db, writes ? POLICY_MODELS : [])
+  perturb(second.db, columns, seed)
+  decorateHiddenDisplayNames(second.db, reference, seed)
+
+  const callers = [keyCaller(serve(`first${version}`, first), version, parsedPolicy), keyCaller(serve(`second${version}`, second), version, parsedPolicy)]
+  const guarded = protectedColumns(reference, first.db)
+  const before = writes ? [snapshot(first.db, guarded), snapshot(second.db, guarded)] : []
+
+  const answers = []
+  for (const caller of callers) answers.push(JSON.stringify(await caller.call(call.tool, call.args)))
+  const counts = coverage.get(call.tool) ?? { cases: 0, answered: 0 }
+  counts.cases++
+  if (!answers[0]!.includes('"isError":true')) counts.answered++
+  coverage.set(call.tool, counts)
+  if (answers[0] !== answers[1]) {
+    return `the answers differ:\n  database 1: ${clip(answers[0]!)}\n  database 2: ${clip(answers[1]!)}`
+  }
+  if (writes) {
+    for (const [index, state] of [first, second].entries()) {
+      const changes = unexplainedChanges(before[index]!, snapshot(state.db, guarded), state.db, reference)
+      if (changes.length > 0) return `the call changed what the policy protects (database ${index + 1}): ${changes.slice(0, 5).join('; ')}`
+    }
+  }
+  return null
+}
+
+function clip(text: string): string {
+  return text.length > 1500 ? `${text.slice(0, 1500)}...` : text
+}
+
+/** A counter-example as a reader wants it: the policy, the call, and the seed to replay it with. */
+export function describeCase(sample: Case): string {
+  return [
+    `Odoo ${sample.version}, seed ${sample.seed}`,
+    `policy: ${JSON.stringify(sample.policy)}`,
+    `call: ${sample.call.tool} ${JSON.stringify(sample.call.args)}`,
+  ].join('\n')
+}

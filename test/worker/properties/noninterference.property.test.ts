@@ -1,0 +1,31 @@
+/**
+ * Non-interference of the policy guard (test/noninterference/property.ts; docs/SECURITY.md): a bounded run in
+ * `npm test`, the long one with `npm run test:noninterference -- --runs 100000`.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { env } from 'cloudflare:workers'
+import { caseArbitrary, coverage, describeCase, runCase } from '../../noninterference/property'
+
+/** `npm test` runs a bounded number of cases; `npm run test:noninterference` sets more, and a time limit. */
+const RUNS = Number((env as unknown as Record<string, string | undefined>).NONINTERFERENCE_RUNS ?? 400)
+const SECONDS = Number((env as unknown as Record<string, string | undefined>).NONINTERFERENCE_SECONDS ?? 240)
+
+describe('non-interference of the policy guard', () => {
+  it(`gives the same answer on databases that differ only in hidden values (${RUNS} generated cases)`, async () => {
+    const details = await fc.check(
+      fc.asyncProperty(caseArbitrary, async (sample) => {
+        const leak = await runCase(sample)
+        if (leak) throw new Error(leak)
+      }),
+      { numRuns: RUNS, interruptAfterTimeLimit: SECONDS * 1000, markInterruptAsFailure: false },
+    )
+    if (details.failed) {
+      const sample = details.counterexample![0]
+      const leak = await runCase(sample)
+      expect.fail(`leak found after ${details.numRuns} cases (seed ${details.seed}, path ${details.counterexamplePath}):\n${describeCase(sample)}\n${leak ?? String(details.errorInstance)}`)
+    }
+    const perTool = [...coverage].map(([tool, { cases, answered }]) => `${tool} ${answered}/${cases}`).join(', ')
+    console.log(`non-interference: ${details.numRuns} cases passed${details.interrupted ? ` (stopped at the ${SECONDS} s limit)` : ''}; answered without error per tool: ${perTool}`)
+  }, (SECONDS + 120) * 1000)
+})
