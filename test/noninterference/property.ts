@@ -12,8 +12,10 @@ import fc from 'fast-check'
 import { parsePolicy } from '../../src/policy/schema'
 import { createState } from '../odoo-sim/handler'
 import { keyCaller, serve } from './gateway'
-import { callArbitrary, Catalog, policyArbitrary, POLICY_MODELS, type Call } from './requests'
+import type { Db } from '../odoo-sim/db'
+import { callArbitrary, Catalog, policyArbitrary, type Call } from './requests'
 import {
+  NO_WRITES,
   decorateHiddenDisplayNames,
   perturb,
   perturbableColumns,
@@ -22,6 +24,7 @@ import {
   snapshot,
   unexplainedChanges,
   type PolicyDocument,
+  type WriteReach,
 } from './world'
 
 export interface Case {
@@ -61,7 +64,7 @@ export async function runCase(sample: Case): Promise<string | null> {
   const second = createState({ version })
   const reference = new ReferencePolicy(policy, first.db)
   const writes = WRITE_TOOLS.has(call.tool)
-  const columns = perturbableColumns(reference, second.db, writes ? POLICY_MODELS : [])
+  const columns = perturbableColumns(reference, second.db, writes ? writeReach(first.db, call) : NO_WRITES)
   perturb(second.db, columns, seed)
   decorateHiddenDisplayNames(second.db, reference, seed)
 
@@ -85,6 +88,29 @@ export async function runCase(sample: Case): Promise<string | null> {
     }
   }
   return null
+}
+
+/**
+ * The models a write call reaches: its own, and through one2many / many2many values the related models (which
+ * commands create, write or delete records of, at any depth).
+ */
+function writeReach(db: Db, call: Call): WriteReach {
+  const model = String(call.args.model)
+  const written = new Set<string>([model])
+  const deleted = new Set<string>(call.tool === 'delete_records' ? [model] : [])
+  const walk = (modelName: string, values: unknown) => {
+    if (!values || typeof values !== 'object' || Array.isArray(values)) return
+    const definition = db.registry.get(modelName)
+    for (const [name, value] of Object.entries(values)) {
+      const field = definition?.field(name)
+      if (!field?.relation || (field.type !== 'one2many' && field.type !== 'many2many')) continue
+      written.add(field.relation)
+      deleted.add(field.relation)
+      if (Array.isArray(value)) for (const command of value) if (Array.isArray(command)) walk(field.relation, command[2])
+    }
+  }
+  walk(model, call.args.values)
+  return { written: [...written], deleted: [...deleted] }
 }
 
 function clip(text: string): string {

@@ -151,24 +151,39 @@ export function callArbitrary(catalog: Catalog, policy: PolicyDocument | null): 
     return scalar
   }
 
-  /** A dotted path from `model` of 1-3 hops, through relational fields. */
+  /** A dotted path from `model` of 1-3 hops, through relational fields, mostly through fields the policy lists. */
   const pathFrom = (model: string): fc.Arbitrary<{ path: string; model: string; field: RuntimeField }> =>
-    fc.tuple(fieldOf(model), fc.nat(2), fc.array(fc.nat(), { minLength: 2, maxLength: 2 })).map(([first, extraHops, choices]) => {
+    fc.tuple(fieldOf(model), fc.nat(2), fc.array(fc.tuple(fc.nat(), fc.boolean()), { minLength: 2, maxLength: 2 })).map(([first, extraHops, choices]) => {
       let current = model
       let field = first
       const parts = [first.name]
       for (let hop = 0; hop < extraHops && field.relation; hop++) {
         current = field.relation
-        const next = catalog.fields(current)
-        field = next[choices[hop]! % next.length]!
+        const listed = listedFields(current).map((name) => catalog.model(current).field(name)!).filter(Boolean)
+        const [choice, preferListed] = choices[hop]!
+        const next = preferListed && listed.length > 0 ? listed : catalog.fields(current)
+        field = next[choice % next.length]!
         parts.push(field.name)
       }
       return { path: parts.join('.'), model: current, field }
     })
 
+  /** Operators, mostly ones the field's type takes (so that the guard's decision, not a type error, is tested). */
+  const operatorFor = (field: RuntimeField): fc.Arbitrary<string> => {
+    const relational = field.type === 'many2one' || field.type === 'one2many' || field.type === 'many2many'
+    const fitting = relational
+      ? ['=', '!=', 'in', 'not in', 'child_of', 'parent_of', 'any', 'not any', 'ilike']
+      : ['integer', 'float', 'monetary', 'date', 'datetime'].includes(field.type)
+        ? ['=', '!=', '<', '>', '<=', '>=', 'in', 'not in', '=?']
+        : field.type === 'boolean'
+          ? ['=', '!=', 'in']
+          : ['=', '!=', 'ilike', 'like', 'not ilike', '=like', 'in', 'not in', '<', '>=']
+    return fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...fitting) }, { weight: 1, arbitrary: fc.constantFrom(...DOMAIN_OPERATORS) })
+  }
+
   const domainOn = (model: string, depth: number): fc.Arbitrary<unknown[]> => {
-    const leaf = fc
-      .tuple(pathFrom(model), fc.constantFrom(...DOMAIN_OPERATORS, 'ilike', '=', 'in', 'child_of', 'any'))
+    const leaf = pathFrom(model)
+      .chain((target) => fc.tuple(fc.constant(target), operatorFor(target.field)))
       .chain(([target, operator]) => {
         if (operator === 'any' || operator === 'not any') {
           const relation = target.field.relation
@@ -219,12 +234,33 @@ export function callArbitrary(catalog: Catalog, policy: PolicyDocument | null): 
     return valueFor(model, field, '=')
   }
 
-  return modelName.chain((model) => {
+  /** For a write tool, usually a model the policy lets it write (else it is refused before anything is tested). */
+  const modelFor = (operation: string) => {
+    const allowing = named.filter((model) => policy?.models[model]?.operations.includes(operation))
+    return allowing.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...allowing) }, { weight: 1, arbitrary: modelName }) : modelName
+  }
+  const writeCall = (tool: string, operation: string, build: (model: string) => fc.Arbitrary<Record<string, unknown>>) =>
+    modelFor(operation).chain((model) => build(model).map((args) => ({ tool, args: Object.fromEntries(Object.entries({ model, ...args }).filter(([, v]) => v !== undefined && v !== null)) })))
+
+  const writes = fc.oneof(
+    { weight: 2, arbitrary: writeCall('create_record', 'create', (model) => fc.record({ values: valuesFor(model), context })) },
+    { weight: 3, arbitrary: writeCall('update_records', 'write', (model) => fc.record({ ids: ids(model), values: valuesFor(model), context })) },
+    { weight: 1, arbitrary: writeCall('delete_records', 'unlink', (model) => fc.record({ ids: ids(model), context })) },
+  )
+
+  const reads = modelName.chain((model) => {
     const fieldNames = fc.option(fc.uniqueArray(fieldOf(model).map((f) => f.name), { minLength: 1, maxLength: 4 }), { freq: 2 })
     const groupSpec = fieldOf(model).chain((field) =>
       field.type === 'date' || field.type === 'datetime' ? fc.constantFrom(field.name, `${field.name}:month`, `${field.name}:year`, `${field.name}:week`) : fc.constant(field.name),
     )
-    const aggregate = fc.tuple(fieldOf(model), fc.constantFrom('sum', 'avg', 'min', 'max', 'count', 'count_distinct')).map(([f, fn]) => `${f.name}:${fn}`)
+    const aggregate = fieldOf(model).chain((field) =>
+      fc
+        .oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...(['integer', 'float', 'monetary'].includes(field.type) ? ['sum', 'avg', 'max'] : ['count', 'count_distinct', 'min'])) },
+          { weight: 1, arbitrary: fc.constantFrom('sum', 'avg', 'min', 'max', 'count', 'count_distinct') },
+        )
+        .map((fn) => `${field.name}:${fn}`),
+    )
     const opt = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined })
     const clean = (args: Record<string, unknown>) => Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined && v !== null))
     return fc.oneof(
@@ -234,11 +270,9 @@ export function callArbitrary(catalog: Catalog, policy: PolicyDocument | null): 
       { weight: 4, arbitrary: fc.record({ domain: opt(domainOn(model, 0)), groupby: fc.uniqueArray(groupSpec, { minLength: 1, maxLength: 2 }), aggregates: fc.uniqueArray(aggregate, { maxLength: 2 }), limit: fc.constantFrom(2, 5, 100), offset: fc.constantFrom(0, 0, 1), context }).map((a) => ({ tool: 'aggregate_records', args: clean({ model, ...a }) })) },
       { weight: 1, arbitrary: fc.record({ context }).map((a) => ({ tool: 'describe_model', args: clean({ model, ...a }) })) },
       { weight: 1, arbitrary: fc.record({ search: opt(fc.constantFrom('partner', 'sale', 'res', 'config')) }).map((a) => ({ tool: 'list_models', args: clean(a) })) },
-      { weight: 2, arbitrary: fc.record({ values: valuesFor(model), context }).map((a) => ({ tool: 'create_record', args: clean({ model, ...a }) })) },
-      { weight: 3, arbitrary: fc.record({ ids: ids(model), values: valuesFor(model), context }).map((a) => ({ tool: 'update_records', args: clean({ model, ...a }) })) },
-      { weight: 1, arbitrary: fc.record({ ids: ids(model), context }).map((a) => ({ tool: 'delete_records', args: clean({ model, ...a }) })) },
     )
   })
+  return fc.oneof({ weight: 3, arbitrary: reads }, { weight: 1, arbitrary: writes })
 }
 
 /** Makes prefix notation well formed by dropping the operators that lack operands (read right to left). */

@@ -19,6 +19,7 @@
 import { isSensitiveField, isSensitiveModel } from '../../src/policy/sensitive'
 import type { Db } from '../odoo-sim/db'
 import type { RuntimeField, RuntimeModel } from '../odoo-sim/models'
+import { dependencyColumns } from '../odoo-sim/models/dependencies'
 import type { StoredRecord, StoredValue } from '../odoo-sim/types'
 
 export interface PolicyDocument {
@@ -31,9 +32,6 @@ const RELATIONAL = new Set(['many2one', 'one2many', 'many2many'])
 export const LOG_FIELDS = new Set(['create_uid', 'create_date', 'write_uid', 'write_date'])
 /** The Odoo user every key of the suite is bound to (the demo admin). */
 export const KEY_UID = 2
-
-/** The dependency attributes the simulator declares on computed fields and display names (see its models). */
-type WithDependencies = { depends?: readonly string[]; related?: string }
 
 export class ReferencePolicy {
   constructor(
@@ -71,7 +69,7 @@ export class ReferencePolicy {
     if (isSensitiveField(field)) return false
     const def = this.model(model)?.field(field)
     if (def?.relation && RELATIONAL.has(def.type) && isSensitiveModel(def.relation)) return false
-    const related = (def as WithDependencies | undefined)?.related
+    const related = def?.related
     if (!related) return true
     const key = `${model}.${related}`
     if (seen.has(key)) return true
@@ -102,33 +100,41 @@ export class ReferencePolicy {
   }
 }
 
+/** What a write call may make Odoo's integrity rules read: the models it writes, and those it may delete from. */
+export interface WriteReach {
+  /** Models the call creates or writes records of (required fields, recursion checks, business rules). */
+  written: readonly string[]
+  /** Models the call may delete records of: whether other records still point to them decides if Odoo refuses. */
+  deleted: readonly string[]
+}
+
+export const NO_WRITES: WriteReach = { written: [], deleted: [] }
+
 /**
  * Stored columns whose values the suite may change: `(model, field)` pairs that are hidden and not revealed by Odoo
- * through something visible. `writeTool` adds what Odoo's write-time integrity rules read on the models it names.
+ * through something visible. For a write call, what Odoo's integrity rules read on what it writes or deletes.
  */
-export function perturbableColumns(reference: ReferencePolicy, db: Db, writeModels: readonly string[] = []): Map<string, RuntimeField[]> {
+export function perturbableColumns(reference: ReferencePolicy, db: Db, writes: WriteReach = NO_WRITES): Map<string, RuntimeField[]> {
+  // Stored columns ('model.column') something visible is computed from (the simulator's declared dependencies).
   const revealed = new Set<string>()
-  const reveal = (model: string, path: string) => {
-    let current: RuntimeModel | undefined = db.registry.get(model)
-    for (const name of path.split('.')) {
-      const field = current?.field(name)
-      if (!current || !field) return
-      revealed.add(`${current.name}.${name}`)
-      if (field.type === 'one2many' && field.relation && field.inverseName) revealed.add(`${field.relation}.${field.inverseName}`)
-      for (const dependency of dependencyPaths(field)) reveal(current.name, dependency)
-      current = field.relation ? db.registry.get(field.relation) : undefined
-    }
+  const reveal = (model: string, field: string) => {
+    if (!db.registry.get(model)?.field(field)) return
+    for (const column of dependencyColumns(db.registry, model, field)) revealed.add(column)
   }
   for (const model of db.registry.values()) {
-    const extra = model as unknown as { displayNameDepends?: readonly string[]; recNamesSearch?: readonly string[]; recName: string }
-    const nameDependencies = extra.displayNameDepends ?? [extra.recName]
-    if (reference.displayNameShown(model.name)) for (const path of nameDependencies) reveal(model.name, path)
+    if (reference.displayNameShown(model.name)) reveal(model.name, 'display_name')
     if (reference.nameSearchAllowed(model.name)) {
-      for (const path of [...nameDependencies, ...(extra.recNamesSearch ?? [])]) reveal(model.name, path)
+      reveal(model.name, 'display_name')
+      for (const field of model.recNamesSearch ?? []) reveal(model.name, field)
     }
     for (const field of model.fields) if (reference.readable(model.name, field.name)) reveal(model.name, field.name)
   }
-  for (const model of writeModels) for (const path of INTEGRITY_READS[model] ?? []) reveal(model, path)
+  for (const model of writes.written) for (const field of INTEGRITY_READS[model] ?? []) reveal(model, field)
+  for (const target of writes.deleted) {
+    for (const model of db.registry.values()) {
+      for (const field of model.fields) if (field.type === 'many2one' && field.relation === target) reveal(model.name, field.name)
+    }
+  }
 
   const columns = new Map<string, RuntimeField[]>()
   for (const model of db.registry.values()) {
@@ -141,16 +147,11 @@ export function perturbableColumns(reference: ReferencePolicy, db: Db, writeMode
         field.name !== 'active' &&
         field.name !== 'display_name' &&
         !reference.readable(model.name, field.name) &&
-        !revealed.has(`${model.name}.${field.name}`),
+        !revealed.has(`${model.name}.${field.column}`),
     )
     if (hidden.length > 0) columns.set(model.name, hidden)
   }
   return columns
-}
-
-function dependencyPaths(field: RuntimeField): readonly string[] {
-  const declared = field as unknown as WithDependencies
-  return [...(declared.depends ?? []), ...(declared.related ? [declared.related] : [])]
 }
 
 /**
@@ -247,7 +248,7 @@ export function perturb(db: Db, columns: Map<string, RuntimeField[]>, seed: numb
 export function decorateHiddenDisplayNames(db: Db, reference: ReferencePolicy, seed: number): void {
   const hidden = new Set([...db.registry.keys()].filter((model) => !reference.displayNameShown(model) && !reference.nameSearchAllowed(model)))
   const suffix = ` ⟨${(seed >>> 0).toString(36)}⟩`
-  ;(db as unknown as { displayNameDecoration?: (model: string, id: number, name: string) => string }).displayNameDecoration = (model, _id, name) =>
+  db.displayNameDecoration = (model, _id, name) =>
     hidden.has(model) ? `${name}${suffix}` : name
 }
 
@@ -267,21 +268,19 @@ export function protectedColumns(reference: ReferencePolicy, db: Db): Map<string
   return columns
 }
 
-export type Snapshot = Map<string, Map<number, Record<string, StoredValue>>>
+export interface Snapshot {
+  columns: Map<string, RuntimeField[]>
+  /** Every record of every model, as stored (the protected columns are compared; the rest explains cascades). */
+  records: Map<string, Map<number, StoredRecord>>
+}
 
-/** The values of `columns` in `db`, per model and record. */
+/** The records of `db`, to compare the `columns` of later. */
 export function snapshot(db: Db, columns: Map<string, RuntimeField[]>): Snapshot {
-  const result: Snapshot = new Map()
-  for (const [model, fields] of columns) {
-    const records = new Map<number, Record<string, StoredValue>>()
-    for (const record of db.table(model).values()) {
-      const values: Record<string, StoredValue> = {}
-      for (const field of fields) values[field.name] = structuredClone(record[field.column] ?? false)
-      records.set(record.id, values)
-    }
-    result.set(model, records)
+  const records = new Map<string, Map<number, StoredRecord>>()
+  for (const model of columns.keys()) {
+    records.set(model, new Map([...db.table(model).values()].map((record) => [record.id, structuredClone(record)])))
   }
-  return result
+  return { columns, records }
 }
 
 /**
@@ -293,31 +292,34 @@ export function snapshot(db: Db, columns: Map<string, RuntimeField[]>): Snapshot
 export function unexplainedChanges(before: Snapshot, after: Snapshot, db: Db, reference: ReferencePolicy): string[] {
   const changes: string[] = []
   const exists = (model: string, id: number) => db.get(model, id) !== undefined
-  for (const [model, records] of before) {
-    const fields = db.model(model).fields
-    for (const [id, values] of records) {
-      const now = after.get(model)?.get(id)
+  for (const [model, records] of before.records) {
+    const definition = db.model(model)
+    const protectedFields = before.columns.get(model) ?? []
+    for (const [id, record] of records) {
+      const now = after.records.get(model)?.get(id)
       if (!now) {
-        const cascaded = fields.some((field) => {
-          const target = values[field.name]
+        // Deleted with a record it belongs to (ondelete='cascade'), or by an unlink the policy allows.
+        const cascaded = definition.fields.some((field) => {
+          const target = record[field.column]
           return field.type === 'many2one' && field.ondelete === 'cascade' && typeof target === 'number' && !exists(field.relation!, target)
         })
         if (!reference.may(model, 'unlink') && !cascaded) changes.push(`${model},${id} was deleted`)
         continue
       }
-      for (const [name, value] of Object.entries(values)) {
-        const field = fields.find((f) => f.name === name)!
-        const later = now[name]
+      for (const field of protectedFields) {
+        const value = record[field.column] ?? false
+        const later = now[field.column] ?? false
         if (JSON.stringify(value) === JSON.stringify(later)) continue
+        // Odoo's ondelete='set null', and many2many rows of deleted records.
         if (field.type === 'many2one' && later === false && typeof value === 'number' && !exists(field.relation!, value)) continue
         if (field.type === 'many2many' && Array.isArray(value) && Array.isArray(later)) {
           const kept = value.filter((target) => exists(field.relation!, target))
           if (JSON.stringify(kept) === JSON.stringify(later)) continue
         }
-        changes.push(`${model},${id}.${name}: ${JSON.stringify(value)} → ${JSON.stringify(later)}`)
+        changes.push(`${model},${id}.${field.name}: ${JSON.stringify(value)} → ${JSON.stringify(later)}`)
       }
     }
-    for (const id of after.get(model)?.keys() ?? []) {
+    for (const id of after.records.get(model)?.keys() ?? []) {
       if (!records.has(id) && !reference.may(model, 'create')) changes.push(`${model},${id} was created`)
     }
   }

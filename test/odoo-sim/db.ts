@@ -76,20 +76,59 @@ export class Db implements DataView {
     return next
   }
 
+  /** Undo steps of the call in progress (see transaction), or null outside one. */
+  private journal: (() => void)[] | null = null
+
+  /**
+   * Runs one ORM call as Odoo runs it in a database transaction: if it throws, every insert, update and removal it
+   * made is undone (a failed unlink leaves the records it had already emptied or cascaded untouched). Ids and
+   * sequence numbers taken stay taken, like PostgreSQL sequences.
+   */
+  transaction<T>(run: () => T): T {
+    if (this.journal) return run()
+    this.journal = []
+    try {
+      const result = run()
+      this.journal = null
+      return result
+    } catch (error) {
+      const undo = this.journal ?? []
+      this.journal = null
+      for (const step of undo.reverse()) step()
+      this.revision++
+      throw error
+    }
+  }
+
   insert(model: string, record: StoredRecord): void {
-    this.table(model).set(record.id, record)
+    const table = this.table(model)
+    table.set(record.id, record)
+    this.journal?.push(() => table.delete(record.id))
     this.revision++
   }
 
   update(model: string, id: number, values: Record<string, StoredValue>): void {
     const record = this.get(model, id)
     if (!record) return
+    if (this.journal) {
+      const previous: Record<string, StoredValue | undefined> = {}
+      for (const key of Object.keys(values)) previous[key] = record[key]
+      this.journal.push(() => {
+        for (const [key, value] of Object.entries(previous)) {
+          if (value === undefined) delete record[key]
+          else record[key] = value
+        }
+      })
+    }
     Object.assign(record, values)
     this.revision++
   }
 
   remove(model: string, id: number): void {
-    this.table(model).delete(id)
+    const table = this.table(model)
+    const record = table.get(id)
+    table.delete(id)
+    if (record) this.journal?.push(() => table.set(id, record))
     this.revision++
   }
 
@@ -118,19 +157,28 @@ export class Db implements DataView {
     return index.get(id) ?? []
   }
 
+  /** `model`'s field by its name in this version, or by its storage key (the definition name). */
+  fieldOf(model: RuntimeModel, name: string): RuntimeField | undefined {
+    return model.field(name) ?? model.fields.find((field) => field.column === name)
+  }
+
   /** The value of a field, computed fields and one2many included. */
   value(model: RuntimeModel, record: StoredRecord, field: RuntimeField): StoredValue {
     if (field.name === 'id') return record.id
     if (field.name === 'display_name') return this.displayName(model.name, record.id)
     if (field.compute) return field.compute(record, this)
-    if (field.type === 'one2many') {
+    if (field.inverseName && (field.type === 'one2many' || field.type === 'many2many')) {
+      // One2many, or a many2many read from the other side (res.groups.users): the comodel records pointing here.
       const comodel = this.registry.get(field.relation ?? '')
-      const inverse = comodel?.field(field.inverseName ?? '')
+      const inverse = comodel ? this.fieldOf(comodel, field.inverseName) : undefined
       if (!comodel || !inverse) return []
       if (inverse.compute) {
         // The inverse is computed (sale.order.line.salesman_id): scan.
         return [...this.table(comodel.name).values()]
-          .filter((r) => inverse.compute?.(r, this) === record.id)
+          .filter((r) => {
+            const target = inverse.compute?.(r, this)
+            return target === record.id || (Array.isArray(target) && target.includes(record.id))
+          })
           .map((r) => r.id)
       }
       return this.referencing(comodel.name, inverse.column, record.id)
@@ -139,7 +187,30 @@ export class Db implements DataView {
     return value === undefined ? emptyValue(field.type) : value
   }
 
+  /** DataView.fieldValue: the value of the field named `name` (or stored under it) on `record`. */
+  fieldValue(modelName: string, record: StoredRecord, name: string): StoredValue {
+    const model = this.model(modelName)
+    const field = this.fieldOf(model, name)
+    if (!field) throw new Error(`unknown field ${modelName}.${name}`)
+    return this.value(model, record, field)
+  }
+
+  /**
+   * Optional decoration of every display name (for property tests: a name the policy hides differs between two
+   * databases). Applied by displayName(), i.e. everywhere Odoo shows a display name (many2one values, the
+   * display_name field, read_group labels, name_search) and where it searches one (see domain.ts: a record whose
+   * decorated name differs from the plain one is matched on its decorated name). Unset: names as Odoo computes them.
+   */
+  displayNameDecoration?: (model: string, id: number, name: string) => string
+
+  /** The display name as Odoo shows it (`display_name`), decorated when a decoration is set. */
   displayName(modelName: string, id: number): string {
+    const name = this.plainDisplayName(modelName, id)
+    return this.displayNameDecoration ? this.displayNameDecoration(modelName, id, name) : name
+  }
+
+  /** The display name without the decoration (what Odoo's _compute_display_name gives). */
+  plainDisplayName(modelName: string, id: number): string {
     const model = this.registry.get(modelName)
     const record = this.get(modelName, id)
     if (!model || !record) return `${modelName},${id}`

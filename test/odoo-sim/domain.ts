@@ -1,13 +1,16 @@
 // Odoo's domain language: prefix notation with implicit '&', the '&' '|' '!' operators and leaves
-// (field_path, operator, value); dotted paths follow relational fields (x2many with "any" semantics). Domains are
-// compiled once into predicates, so a search is one pass over the records. Validation errors carry the messages of
+// (field_path, operator, value); a dotted path is an 'any' on its first field. display_name conditions search
+// _rec_names_search, names on relational fields and in child_of / parent_of are display_name searches on the
+// comodel, and the searches a domain makes on other models apply their implicit active filter the way Odoo 18
+// (osv/expression.py) and 19 (orm/domains.py, orm/fields_relational.py) do. Domains are compiled once into
+// predicates, so a search is one pass over the records. Validation errors carry the messages of
 // Odoo 18 (osv/expression.py: "Invalid leaf ...", "Invalid field m.f in leaf ...") or Odoo 19 (orm/domains.py:
 // "Invalid operator in condition ...", "Invalid field m.f in condition ...").
 import type { Db } from './db'
 import { OdooError, valueError } from './errors'
 import type { RuntimeField, RuntimeModel } from './models'
 import { PyTuple, pyRepr } from './python'
-import type { Json, OdooVersion, StoredRecord, StoredValue } from './types'
+import type { Json, JsonObject, OdooVersion, StoredRecord, StoredValue } from './types'
 
 export type DomainJson = Json[]
 
@@ -61,6 +64,11 @@ export interface DomainOptions {
   modelLabel?: string
   /** Restricts the fields that exist on the root model (hr.employee.public has only the public fields). */
   fieldFilter?: (field: RuntimeField) => boolean
+  /**
+   * The call's context: `active_test: false` turns off the implicit active filter of the searches a domain makes
+   * (x2many paths and `any`, names of child_of); the root search's own filter is the caller's (searchRecords).
+   */
+  context?: JsonObject
 }
 
 export function leafRepr(raw: readonly Json[]): string {
@@ -289,12 +297,43 @@ function scalarTest(field: RuntimeField, operator: string, value: Json): (v: Sto
 // ---------------------------------------------------------------------------------------------------------------
 // Compilation
 
+const POSITIVE_OF: Record<string, string> = { '!=': '=', 'not like': 'like', 'not ilike': 'ilike', 'not in': 'in' }
+const ID_FIELD: RuntimeField = { name: 'id', column: 'id', type: 'integer', string: 'ID' }
+const NAME_FIELD: RuntimeField = { name: 'display_name', column: 'display_name', type: 'char', string: 'Display Name' }
+
+function isRelational(field: RuntimeField): boolean {
+  return field.type === 'many2one' || field.type === 'one2many' || field.type === 'many2many'
+}
+
+function isEmptyValue(value: Json): boolean {
+  return value === false || value === null || value === '' || value === 0 || (Array.isArray(value) && value.length === 0)
+}
+
+/** `['|', '|', a, b, c]`: the OR of leaves in prefix notation. */
+function orDomain(leaves: Json[]): Json[] {
+  if (leaves.length === 0) return [[0, '=', 1]]
+  return [...leaves.slice(1).map((): Json => '|'), ...leaves]
+}
+
+/**
+ * How a search inside a domain treats archived records (Odoo's `active_test`): `filter` adds the implicit
+ * `active = True` to that search (unless its domain names `active`); `env` is the context of the searches nested in
+ * it. Odoo 18 (expression.py) searches a many2one's comodel with active_test=False, an x2many's with the field's
+ * context; Odoo 19 (fields_relational.py Many2one.condition_to_sql) drops the filter of a many2one's first level only.
+ */
+interface SearchLevel {
+  filter: boolean
+  env: boolean
+}
+
 class Compiler {
   private pendingBadLeaf: Leaf | null = null
 
   constructor(
     private readonly options: DomainOptions,
     private readonly root: RuntimeModel,
+    /** active_test of this search's context (for the searches nested in it). */
+    private readonly env: boolean = options.context?.['active_test'] !== false,
   ) {}
 
   compile(domain: Json): Predicate {
@@ -337,6 +376,32 @@ class Compiler {
     return field
   }
 
+  /**
+   * A search on `comodel` inside this domain (Odoo's `comodel._search(domain)`): the field's domain ANDed, the
+   * implicit active filter per `level`, the nested searches in `level.env`.
+   */
+  private subSearch(comodel: RuntimeModel, domain: Json, level: SearchLevel, fieldDomain?: readonly Json[]): Predicate {
+    const combined =
+      fieldDomain && fieldDomain.length > 0 && Array.isArray(domain)
+        ? andDomains([[...fieldDomain], domain as DomainJson])
+        : domain
+    const compiler = new Compiler({ ...this.options, modelLabel: undefined, fieldFilter: undefined }, comodel, level.env)
+    const predicate = compiler.compile(combined)
+    if (!comodel.hasActive || !level.filter || mentionsField(combined, 'active')) return predicate
+    return (record) => record['active'] !== false && predicate(record)
+  }
+
+  /** The search level of an x2many's comodel: the field's context (res.partner.child_ids: active_test=False). */
+  private x2manyLevel(field: RuntimeField): SearchLevel {
+    const active = field.context?.active_test ?? this.env
+    return { filter: active, env: active }
+  }
+
+  /** The search level of a many2one's comodel for `any` and dotted paths (see SearchLevel). */
+  private many2oneLevel(): SearchLevel {
+    return this.options.version === 18 ? { filter: false, env: false } : { filter: false, env: this.env }
+  }
+
   private leaf(leaf: Leaf, model: RuntimeModel, isRoot: boolean): Predicate {
     if (leaf.path === '__true__') return () => true
     if (leaf.path === '__false__') return () => false
@@ -349,7 +414,7 @@ class Compiler {
     const field = this.fieldOf(model, first, leaf.raw, isRoot)
     const db = this.options.db
     const valueOf = (record: StoredRecord) => db.value(model, record, field)
-    const relational = field.type === 'many2one' || field.type === 'one2many' || field.type === 'many2many'
+    const relational = isRelational(field)
 
     if (rest.length > 0) {
       if (!relational) {
@@ -358,66 +423,27 @@ class Compiler {
           'domain-field',
         )
       }
-      const comodel = db.model(field.relation ?? '')
-      const sub = this.leaf(
-        { ...leaf, path: rest.join('.'), raw: [rest.join('.'), leaf.operator, leaf.value] },
-        comodel,
-        false,
-      )
-      return (record) =>
-        this.targets(field, valueOf(record)).some((id) => {
-          const target = db.get(comodel.name, id)
-          return target !== undefined && sub(target)
-        })
+      // A path is an 'any' on its first field (18: expression._anyfy_leaves; 19: DomainCondition._optimize).
+      return this.any(model, field, [[rest.join('.'), leaf.raw[1] as Json, leaf.value]], false)
     }
 
     if (leaf.operator === 'any' || leaf.operator === 'not any') {
       if (!relational) throw valueError(`Invalid leaf ${leafRepr(leaf.raw)}`, 'domain')
-      const comodel = db.model(field.relation ?? '')
-      const sub = new Compiler({ ...this.options, modelLabel: undefined, fieldFilter: undefined }, comodel).compile(
-        leaf.value,
-      )
-      const any = (record: StoredRecord) =>
-        this.targets(field, valueOf(record)).some((id) => {
-          const target = db.get(comodel.name, id)
-          return target !== undefined && sub(target)
-        })
-      return leaf.operator === 'any' ? any : (record) => !any(record)
+      return this.any(model, field, leaf.value, leaf.operator === 'not any')
     }
 
     if (leaf.operator === 'child_of' || leaf.operator === 'parent_of') {
       return this.hierarchy(leaf, model, field)
     }
 
+    if (field.name === 'display_name') return this.displayName(model, leaf.operator, leaf.value)
+
     if (!relational) {
       const test = scalarTest(field, leaf.operator, leaf.value)
       return (record) => test(valueOf(record))
     }
 
-    // Relational field compared to ids, to False, or (strings) to the display names of the targets.
-    const comodelName = field.relation ?? ''
-    const byName =
-      typeof leaf.value === 'string' || (Array.isArray(leaf.value) && leaf.value.some((v) => typeof v === 'string'))
-    const idField: RuntimeField = { name: 'id', column: 'id', type: 'integer', string: 'ID' }
-    const nameField: RuntimeField = {
-      name: 'display_name',
-      column: 'display_name',
-      type: 'char',
-      string: 'Display Name',
-    }
-    const negative = NEGATIVE.has(leaf.operator)
-    const positiveOperator = negative
-      ? ({ '!=': '=', 'not like': 'like', 'not ilike': 'ilike', 'not in': 'in' }[leaf.operator] ?? '=')
-      : leaf.operator
-    const unsetTest = scalarTest(idField, positiveOperator, leaf.value)
-    const test = byName
-      ? (id: number) => scalarTest(nameField, positiveOperator, leaf.value)(db.displayName(comodelName, id))
-      : (id: number) => scalarTest(idField, positiveOperator, leaf.value)(id)
-    const positive = (record: StoredRecord) => {
-      const ids = this.targets(field, valueOf(record))
-      return ids.length === 0 ? unsetTest(false) : ids.some(test)
-    }
-    return negative ? (record) => !positive(record) : positive
+    return this.relationalByName(leaf, field, valueOf) ?? this.relationalByIds(leaf, field, valueOf)
   }
 
   private targets(field: RuntimeField, value: StoredValue): number[] {
@@ -425,47 +451,227 @@ class Compiler {
     return Array.isArray(value) ? value : []
   }
 
-  /** child_of / parent_of over the model's parent field. */
+  /** ('f', 'any', domain): some record of f matches (a many2one: its record). 'not any': none does. */
+  private any(model: RuntimeModel, field: RuntimeField, domain: Json, negate: boolean): Predicate {
+    const db = this.options.db
+    const comodel = db.model(field.relation ?? '')
+    const match =
+      field.type === 'many2one'
+        ? this.subSearch(comodel, domain, this.many2oneLevel())
+        : this.subSearch(comodel, domain, this.x2manyLevel(field), field.domain)
+    const any = (record: StoredRecord) =>
+      this.targets(field, db.value(model, record, field)).some((id) => {
+        const target = db.get(comodel.name, id)
+        return target !== undefined && match(target)
+      })
+    return negate ? (record) => !any(record) : any
+  }
+
+  /**
+   * A relational field compared with names: Odoo searches the comodel's display_name with the positive operator
+   * (a many2one's comodel without the active filter; an x2many's with its domain and context) and keeps the records
+   * pointing to a match; a negative operator keeps those that do not (18: expression.parse, many2one / one2many /
+   * many2many with a str value; 19: domains._optimize_relational_name_search). Null when the value holds no names.
+   */
+  private relationalByName(
+    leaf: Leaf,
+    field: RuntimeField,
+    valueOf: (record: StoredRecord) => StoredValue,
+  ): Predicate | null {
+    let operator = leaf.operator
+    let value = leaf.value
+    const like = operator.endsWith('like')
+    const names = typeof value === 'string' || (Array.isArray(value) && value.some((v) => typeof v === 'string'))
+    if (!names && !like) return null
+    if (!like && !['=', '!=', 'in', 'not in', '<', '>', '<=', '>=', '=?'].includes(operator)) return null
+    const db = this.options.db
+    const comodel = db.model(field.relation ?? '')
+    const targetsOf = (record: StoredRecord) =>
+      this.targets(field, valueOf(record)).filter((id) => db.get(comodel.name, id) !== undefined)
+    if (like && (value === false || value === null || value === '')) {
+      // `like ''` matches every name: the records that point to something (negative: to nothing).
+      const unset = NEGATIVE.has(operator) !== operator.startsWith('=')
+      return unset ? (record) => targetsOf(record).length === 0 : (record) => targetsOf(record).length > 0
+    }
+    if (['<', '>', '<=', '>='].includes(operator)) {
+      if (this.options.version === 19) {
+        throw new OdooError(
+          'builtins.TypeError',
+          `Inequality not supported for relational field using a string in condition ${leafRepr(leaf.raw)}`,
+          'domain',
+        )
+      }
+      operator = 'in'
+    }
+    if (operator === '=?') operator = '='
+    if (typeof value === 'string' && (operator === 'in' || operator === 'not in')) operator = operator === 'in' ? '=' : '!='
+    if (Array.isArray(value) && (operator === '=' || operator === '!=')) operator = operator === '=' ? 'in' : 'not in'
+    if (like && typeof value !== 'string') value = typeof value === 'number' ? String(value) : pyRepr(value)
+    const negative = NEGATIVE.has(operator)
+    const positive = negative ? (POSITIVE_OF[operator] ?? '=') : operator
+    const values = Array.isArray(value) ? value : [value]
+    const strings = values.filter((v): v is string => typeof v === 'string')
+    const ids = values.filter((v): v is number => typeof v === 'number')
+    const nameLeaves: Json[] =
+      positive === 'in' ? [['display_name', 'in', strings]] : strings.map((v): Json => ['display_name', positive, v])
+    if (ids.length > 0) nameLeaves.push(['id', 'in', ids])
+    const match =
+      field.type === 'many2one'
+        ? this.subSearch(comodel, orDomain(nameLeaves), { filter: false, env: false })
+        : this.subSearch(comodel, orDomain(nameLeaves), this.x2manyLevel(field), field.domain)
+    const any = (record: StoredRecord) =>
+      targetsOf(record).some((id) => match(db.get(comodel.name, id) as StoredRecord))
+    return negative ? (record) => !any(record) : any
+  }
+
+  /** A relational field compared with ids or False (no active filter on ids, like Odoo). */
+  private relationalByIds(
+    leaf: Leaf,
+    field: RuntimeField,
+    valueOf: (record: StoredRecord) => StoredValue,
+  ): Predicate {
+    const db = this.options.db
+    const negative = NEGATIVE.has(leaf.operator)
+    const positiveOperator = negative ? (POSITIVE_OF[leaf.operator] ?? '=') : leaf.operator
+    const unsetMatches = scalarTest(ID_FIELD, positiveOperator, leaf.value)(false)
+    const test = scalarTest(ID_FIELD, positiveOperator, leaf.value)
+    const comodel = db.model(field.relation ?? '')
+    // Which linked records count. 18: all of them, but "has no lines" (one2many = False) looks at the active ones
+    // only, per the field's context; 19: the field's domain applies to x2many conditions, archived lines count.
+    const fieldDomain = field.type !== 'many2one' && field.domain?.length ? this.subSearch(comodel, [...field.domain], { filter: false, env: false }) : null
+    const oneLevel = field.type === 'one2many' && this.options.version === 18 ? this.x2manyLevel(field) : null
+    const linked = (record: StoredRecord, forUnset: boolean): number[] => {
+      const ids = this.targets(field, valueOf(record))
+      if (field.type === 'many2one') return ids
+      if (this.options.version === 19 && fieldDomain) {
+        return ids.filter((id) => {
+          const target = db.get(comodel.name, id)
+          return target !== undefined && fieldDomain(target)
+        })
+      }
+      if (forUnset && oneLevel?.filter && comodel.hasActive) {
+        return ids.filter((id) => db.get(comodel.name, id)?.['active'] !== false)
+      }
+      return ids
+    }
+    const positive = (record: StoredRecord) => {
+      const ids = linked(record, true)
+      if (ids.length === 0) return unsetMatches
+      return linked(record, false).some((id) => test(id))
+    }
+    return negative ? (record) => !positive(record) : positive
+  }
+
+  /**
+   * ('display_name', op, value) on `model`: Odoo's _search_display_name, i.e. the fields of `_rec_names_search`
+   * (else `_rec_name`) compared with the same operator, ORed (ANDed for a negative operator); `like ''` matches
+   * everything. With a display-name decoration (Db.displayNameDecoration), a record whose decorated name differs
+   * from its plain one is matched on the decorated name itself.
+   */
+  private displayName(model: RuntimeModel, operator: string, value: Json): Predicate {
+    const fields = model.recNamesSearch ?? [model.recName]
+    let plain: Predicate
+    if (fields.length === 0) plain = () => true
+    else if (operator.endsWith('like') && isEmptyValue(value) && !operator.includes('=')) {
+      const result = !NEGATIVE.has(operator)
+      plain = () => result
+    } else {
+      const leaves = fields.map((name): Json => [name, operator, value])
+      const joined = [...leaves.slice(1).map((): Json => (NEGATIVE.has(operator) ? '&' : '|')), ...leaves]
+      plain = new Compiler(
+        { db: this.options.db, version: this.options.version, context: { active_test: this.env } },
+        model,
+        this.env,
+      ).compile(joined)
+    }
+    const db = this.options.db
+    if (!db.displayNameDecoration) return plain
+    const test = scalarTest(NAME_FIELD, operator, value)
+    return (record) => {
+      const shown = db.displayName(model.name, record.id)
+      return shown !== db.plainDisplayName(model.name, record.id) ? test(shown) : plain(record)
+    }
+  }
+
+  /**
+   * child_of / parent_of (18: expression.to_ids + child_of_domain / parent_of_domain; 19:
+   * domains._operator_hierarchy): a name is resolved by a display_name ilike search on the hierarchy's model, the
+   * hierarchy follows that model's parent field (`_parent_name`), archived records included; a many2one to the
+   * model itself ('parent_id' child_of x) is the hierarchy of the record ids over that field.
+   */
   private hierarchy(leaf: Leaf, model: RuntimeModel, field: RuntimeField): Predicate {
     const db = this.options.db
-    const comodelName =
-      field.type === 'many2one' || field.type === 'one2many' || field.type === 'many2many'
-        ? (field.relation ?? model.name)
-        : model.name
-    const comodel = db.model(comodelName)
-    const parentField = comodel.field(comodel.parentField ?? 'parent_id')
-    const raw = Array.isArray(leaf.value) ? leaf.value : [leaf.value]
-    const roots = new Set<number>()
-    for (const item of raw) {
-      if (typeof item === 'number') roots.add(item)
-      else if (typeof item === 'string') {
-        for (const record of db.table(comodelName).values())
-          if (db.displayName(comodelName, record.id) === item) roots.add(record.id)
+    const version = this.options.version
+    let comodel: RuntimeModel
+    let level: SearchLevel
+    if (field.name === 'id') {
+      comodel = model
+      level = { filter: this.env, env: this.env }
+    } else if (field.type === 'many2one') {
+      comodel = db.model(field.relation ?? '')
+      level = { filter: false, env: false }
+    } else if (field.type === 'one2many' || field.type === 'many2many') {
+      comodel = db.model(field.relation ?? '')
+      level = this.x2manyLevel(field)
+    } else {
+      throw valueError(
+        `Cannot execute ${leaf.operator} for ${model.name}.${field.name}, works only for relational fields in condition ${leafRepr(leaf.raw)}`,
+        'domain',
+      )
+    }
+    let parentName = comodel.parentField ?? 'parent_id'
+    let onIds = field.name === 'id'
+    if (comodel.name === model.name && field.name !== 'id') {
+      parentName = field.name
+      if (field.type === 'many2one') onIds = true
+    }
+
+    // The starting ids: numbers as given (not checked), names through display_name ilike.
+    const value = leaf.value
+    if (value === false || value === null) return () => false
+    if (value === true && version === 19) {
+      throw valueError(`True is not a valid hierarchy value in condition ${leafRepr(leaf.raw)}`, 'domain')
+    }
+    const values = Array.isArray(value) ? value : [value === true ? 1 : value]
+    const start: number[] = values.filter((v): v is number => typeof v === 'number' && v !== 0)
+    const names = values.filter((v): v is string => typeof v === 'string')
+    if (names.length > 0) {
+      const match = this.subSearch(comodel, orDomain(names.map((n): Json => ['display_name', 'ilike', n])), level)
+      for (const record of [...db.table(comodel.name).values()].sort((a, b) => a.id - b.id)) {
+        if (match(record) && !start.includes(record.id)) start.push(record.id)
       }
     }
-    const parentOf = (id: number): number | false => {
-      const record = db.get(comodelName, id)
-      const parent = record && parentField ? record[parentField.column] : false
-      return typeof parent === 'number' ? parent : false
-    }
-    const ancestorsOrSelf = (id: number): Set<number> => {
-      const seen = new Set<number>()
-      let current: number | false = id
-      while (current !== false && !seen.has(current)) {
-        seen.add(current)
-        current = parentOf(current)
+    if (start.length === 0) return () => false
+
+    const parentField = comodel.field(parentName)
+    if (!parentField) {
+      if (version === 19 && leaf.operator === 'child_of') {
+        throw valueError(
+          `Invalid field ${comodel.name}.${parentName} in condition ('${parentName}', 'in', OrderedSet([${start.join(', ')}]))`,
+          'domain-field',
+        )
       }
-      return seen
+      throw new OdooError('builtins.KeyError', parentName, 'domain')
     }
-    const matchesId = (id: number) =>
-      leaf.operator === 'child_of'
-        ? [...ancestorsOrSelf(id)].some((a) => roots.has(a))
-        : [...roots].some((r) => ancestorsOrSelf(r).has(id))
-    const isSelf = field.name === 'id'
-    return (record) => {
-      const ids = isSelf ? [record.id] : this.targets(field, db.value(model, record, field))
-      return ids.some(matchesId)
+    const related = new Set<number>(start)
+    let frontier = [...start]
+    while (frontier.length > 0) {
+      const next: number[] = []
+      for (const id of frontier) {
+        const found =
+          leaf.operator === 'child_of'
+            ? db.referencing(comodel.name, parentField.column, id)
+            : this.targets(parentField, db.get(comodel.name, id)?.[parentField.column] ?? false)
+        for (const other of found) {
+          if (related.has(other)) continue
+          related.add(other)
+          next.push(other)
+        }
+      }
+      frontier = next
     }
+    if (onIds) return (record) => related.has(record.id)
+    return (record) => this.targets(field, db.value(model, record, field)).some((id) => related.has(id))
   }
 }
 

@@ -1,5 +1,6 @@
 // Demo employees: 20 of them, like the recording's hr.employee search_count; employee 1 is Mitchell Admin, Chief
-// Technical Officer. Private data is made up but deterministic (and contains no real person's data).
+// Technical Officer. Managers form a hierarchy three levels deep below him, like the recording's (Marc Demo → Keith
+// Byrd → Anita Oliver, Jennie Fletcher; Marc Demo → Paul Williams → Beth Evans, Walter Horton). Private data is made up but deterministic (and contains no real person's data).
 import type { StoredRecord } from '../types'
 import { US } from './partners'
 
@@ -9,14 +10,14 @@ type EmployeeRow = [number, string, string, number, number | null, number | null
 const EMPLOYEES: EmployeeRow[] = [
   [1, 'Mitchell Admin', 'Chief Technical Officer', 4, null, 2, 3, 'male'],
   [2, 'Marc Demo', 'Experienced Developer', 3, 1, 6, 6, 'male'],
-  [3, 'Anita Oliver', 'Experienced Developer', 3, 2, null, 42, 'female'],
+  [3, 'Anita Oliver', 'Experienced Developer', 3, 11, null, 42, 'female'],
   [4, 'Audrey Peterson', 'Consultant', 5, 15, null, 43, 'female'],
-  [5, 'Beth Evans', 'Experienced Developer', 3, 2, null, 44, 'female'],
+  [5, 'Beth Evans', 'Experienced Developer', 3, 12, null, 44, 'female'],
   [6, 'Doris Cole', 'Consultant', 5, 15, null, 45, 'female'],
   [7, 'Abigail Peterson', 'Consultant', 5, 15, null, 46, 'female'],
   [8, 'Eli Lambert', 'Marketing and Community Manager', 6, 1, null, 47, 'male'],
   [9, 'Ernest Reed', 'Consultant', 5, 15, null, 48, 'male'],
-  [10, 'Jennie Fletcher', 'Experienced Developer', 3, 2, null, 49, 'female'],
+  [10, 'Jennie Fletcher', 'Experienced Developer', 3, 11, null, 49, 'female'],
   [11, 'Keith Byrd', 'Experienced Developer', 3, 2, null, 50, 'male'],
   [12, 'Paul Williams', 'Experienced Developer', 3, 2, null, 51, 'male'],
   [13, 'Rachel Perry', 'Marketing and Community Manager', 6, 8, null, 52, 'female'],
@@ -26,7 +27,7 @@ const EMPLOYEES: EmployeeRow[] = [
   [17, 'Sharlene Rhodes', 'Experienced Developer', 3, 2, null, 56, 'female'],
   [18, 'Tina Williamson', 'Human Resources Manager', 1, 1, null, 57, 'female'],
   [19, 'Toni Jimenez', 'Consultant', 5, 15, null, 58, 'female'],
-  [20, 'Walter Horton', 'Experienced Developer', 3, 2, null, 59, 'male'],
+  [20, 'Walter Horton', 'Experienced Developer', 3, 12, null, 59, 'male'],
 ]
 
 const CITIES = ['Oakland', 'San Jose', 'Sacramento', 'Berkeley', 'Fresno']

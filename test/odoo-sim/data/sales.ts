@@ -54,8 +54,9 @@ export function categorySeed(): StoredRecord[] {
   return [
     { id: 1, name: 'All', parent_id: false },
     { id: 2, name: 'Saleable', parent_id: 1 },
-    { id: 3, name: 'Office Furniture', parent_id: 1 },
-    { id: 4, name: 'Services', parent_id: 1 },
+    // Under 'Saleable', like Odoo's demo ('All / Saleable / Office Furniture'): a hierarchy two levels deep.
+    { id: 3, name: 'Office Furniture', parent_id: 2 },
+    { id: 4, name: 'Services', parent_id: 2 },
   ]
 }
 

@@ -46,30 +46,32 @@ export const resPartner: ModelDef = {
   recName: 'name',
   recNamesSearch: ['complete_name', 'email', 'ref', 'vat', 'company_registry'],
   parentField: 'parent_id',
+  // Odoo: display_name is complete_name (plus context-dependent extras the simulator does not model).
   displayName: (record, data) => partnerCompleteName(record, data),
+  displayNameDepends: ['complete_name'],
   fields: [
     f.char('name', 'Name'),
-    f.char('complete_name', 'Complete Name', { readonly: true, compute: partnerCompleteName }),
+    // Odoo: @api.depends('is_company', 'name', 'parent_id.name', 'type', 'company_name', 'commercial_company_name').
+    f.char('complete_name', 'Complete Name', {
+      readonly: true,
+      compute: partnerCompleteName,
+      depends: ['is_company', 'name', 'parent_id.name', 'type'],
+    }),
     f.char('title', 'Title'),
     f.many2one('parent_id', 'Related Company', 'res.partner'),
-    f.char('parent_name', 'Parent name', {
-      readonly: true,
-      store: false,
-      compute: (r, d) =>
-        typeof r['parent_id'] === 'number' ? str(d.get('res.partner', r['parent_id'])?.['name']) || false : false,
+    f.related('parent_name', 'Parent name', 'char', 'parent_id.name', { store: false }),
+    // Odoo: domain=[('active', '=', True)], context={'active_test': False}: archived contacts never show up.
+    f.one2many('child_ids', 'Contact', 'res.partner', 'parent_id', {
+      domain: [['active', '=', true]],
+      context: { active_test: false },
     }),
-    f.one2many('child_ids', 'Contact', 'res.partner', 'parent_id'),
     f.char('ref', 'Reference'),
     f.selection('lang', 'Language', LANGS),
     f.char('tz', 'Timezone'),
     f.many2one('user_id', 'Salesperson', 'res.users'),
     f.char('vat', 'Tax ID'),
     f.char('company_registry', 'Company ID'),
-    f.many2many('bank_ids', 'Banks', 'res.partner.bank', {
-      readonly: false,
-      store: false,
-      compute: (r, d) => d.referencing('res.partner.bank', 'partner_id', r.id),
-    }),
+    f.one2many('bank_ids', 'Banks', 'res.partner.bank', 'partner_id'),
     f.char('website', 'Website Link'),
     f.html('comment', 'Notes'),
     f.boolean('active', 'Active'),
@@ -79,12 +81,7 @@ export const resPartner: ModelDef = {
     f.char('zip', 'Zip'),
     f.char('city', 'City'),
     f.many2one('country_id', 'Country', 'res.country', { ondelete: 'restrict' }),
-    f.char('country_code', 'Country Code', {
-      readonly: true,
-      store: false,
-      compute: (r, d) =>
-        typeof r['country_id'] === 'number' ? str(d.get('res.country', r['country_id'])?.['code']) || false : false,
-    }),
+    f.related('country_code', 'Country Code', 'char', 'country_id.code', { store: false }),
     f.char('email', 'Email'),
     f.char('phone', 'Phone'),
     f.char('mobile', 'Mobile', { onlyIn: 18 }),
@@ -93,6 +90,7 @@ export const resPartner: ModelDef = {
     f.many2one('company_id', 'Company', 'res.company'),
     f.many2one('commercial_partner_id', 'Commercial Entity', 'res.partner', {
       readonly: true,
+      depends: ['is_company', 'parent_id.commercial_partner_id'],
       compute: (r, d) => {
         let current: StoredRecord | undefined = r
         for (let depth = 0; current && depth < 10; depth++) {
@@ -108,6 +106,7 @@ export const resPartner: ModelDef = {
     f.integer('sale_order_count', 'Sale Order Count', {
       readonly: true,
       store: false,
+      depends: ['sale_order_ids'],
       compute: (r, d) => d.referencing('sale.order', 'partner_id', r.id).length,
     }),
     f.integer('customer_rank', 'Customer Rank'),
@@ -116,6 +115,7 @@ export const resPartner: ModelDef = {
       readonly: true,
       store: false,
       groups: 'account.group_account_invoice,account.group_account_readonly',
+      depends: [],
       compute: () => 0,
     }),
   ],
@@ -145,16 +145,15 @@ export const resUsers: ModelDef = {
     f.char('name', 'Name', { required: true }),
     f.char('login', 'Login', { required: true }),
     f.many2one('partner_id', 'Related Partner', 'res.partner', { required: true, ondelete: 'restrict' }),
-    f.char('email', 'Email', {
-      compute: (r, d) =>
-        typeof r['partner_id'] === 'number' ? (d.get('res.partner', r['partner_id'])?.['email'] ?? false) : false,
-    }),
+    // _inherits res.partner: Odoo declares email = fields.Char(related='partner_id.email', inherited=True, readonly=False).
+    f.related('email', 'Email', 'char', 'partner_id.email', { readonly: false }),
     f.boolean('active', 'Active'),
     f.many2one('company_id', 'Company', 'res.company', { required: true }),
     f.many2many('company_ids', 'Companies', 'res.company'),
     f.many2many('groups_id', 'Groups', 'res.groups', { renamed: { version: 19, name: 'group_ids' } }),
     f.boolean('share', 'Share User', {
       readonly: true,
+      depends: ['groups_id'],
       compute: (r) => !(Array.isArray(r['groups_id']) && r['groups_id'].includes(1)),
     }),
     f.selection('lang', 'Language', LANGS),
@@ -168,6 +167,8 @@ export const resUsers: ModelDef = {
     active: () => true,
     company_id: () => 1,
     company_ids: () => [1],
+    // A new user gets the default user's groups: internal user and, in 18, Contact Creation (transcripts 60a).
+    groups_id: ({ data }) => (data.version === 18 ? [1, 13] : [1]),
     lang: () => 'en_US',
     tz: () => 'Europe/Brussels',
   },
@@ -180,14 +181,16 @@ export const resGroups: ModelDef = {
   order: 'name',
   recName: 'name',
   displayName: (r) => str(r['full_name']) || str(r['name']),
+  displayNameDepends: ['full_name', 'name'],
   fields: [
     f.char('name', 'Name', { required: true, translate: true }),
     f.char('full_name', 'Group Name', { readonly: true }),
     f.many2many('implied_ids', 'Inherits', 'res.groups'),
+    // The other side of res.users.groups_id (one relation table in Odoo): read from the users, like a one2many.
     f.many2many('users', 'Users', 'res.users', {
       renamed: { version: 19, name: 'user_ids' },
       store: false,
-      compute: (r, d) => d.referencing('res.users', 'groups_id', r.id),
+      inverseName: 'groups_id',
     }),
     f.boolean('share', 'Share Group'),
     f.text('comment', 'Comment', { translate: true }),

@@ -1,6 +1,6 @@
 // Models of the `hr` app. As in Odoo, every private field of hr.employee carries groups="hr.group_hr_user"; internal
 // users without HR rights read employees through hr.employee.public, i.e. the fields without groups.
-import { f, acl, type ModelDef } from './model'
+import { f, acl, hierarchyName, type ModelDef } from './model'
 
 const HR = 'hr.group_hr_user'
 
@@ -101,12 +101,11 @@ export const hrDepartment: ModelDef = {
   parentField: 'parent_id',
   fields: [
     f.char('name', 'Department Name', { required: true, translate: true }),
+    // Odoo: @api.depends('name', 'parent_id.complete_name'): 'Management / Research & Development / R&D USA'.
     f.char('complete_name', 'Complete Name', {
       readonly: true,
-      compute: (r, d) => {
-        const parent = typeof r['parent_id'] === 'number' ? d.get('hr.department', r['parent_id']) : undefined
-        return parent ? `${String(parent['name'])} / ${String(r['name'])}` : String(r['name'])
-      },
+      depends: ['name', 'parent_id.complete_name'],
+      compute: (r, d) => hierarchyName('hr.department', r, d),
     }),
     f.many2one('parent_id', 'Parent Department', 'hr.department'),
     f.many2one('manager_id', 'Manager', 'hr.employee'),

@@ -1,6 +1,6 @@
 // How a simulated model is described: fields (with Odoo's attributes), default order, access rights per group,
 // record rules. Definitions live in the sibling modules, one per Odoo app.
-import type { Aggregator, FieldType, OdooVersion, StoredRecord, StoredValue } from '../types'
+import type { Aggregator, FieldType, Json, OdooVersion, StoredRecord, StoredValue } from '../types'
 import type { DomainJson } from '../domain'
 
 export type Operation = 'read' | 'write' | 'create' | 'unlink'
@@ -13,6 +13,8 @@ export interface DataView {
   /** Ids of `model` records whose `field` (a many2one) points to `id`. */
   referencing(model: string, field: string, id: number): number[]
   displayName(model: string, id: number): string
+  /** The value of `field` (a field name of this version, or its storage key) on `record`, computed fields included. */
+  fieldValue(model: string, record: StoredRecord, field: string): StoredValue
 }
 
 export interface FieldDef {
@@ -23,7 +25,10 @@ export interface FieldDef {
   readonly?: boolean
   /** Comodel of relational fields. */
   relation?: string
-  /** one2many: the many2one on the comodel that points back. */
+  /**
+   * one2many: the many2one on the comodel that points back. A non-stored many2many with an inverseName mirrors the
+   * comodel's many2many (res.groups.users ↔ res.users.groups_id, one relation table in Odoo).
+   */
   inverseName?: string
   selection?: readonly (readonly [string, string])[]
   /** Comma-separated group xmlids, like Odoo's `groups=` attribute. */
@@ -31,6 +36,22 @@ export interface FieldDef {
   help?: string
   /** Computed at read time (Odoo's compute=); stored computed fields stay searchable and sortable. */
   compute?: (record: StoredRecord, data: DataView) => StoredValue
+  /**
+   * What `compute` reads, as dotted paths from the record (Odoo's `@api.depends`): `'name'`, `'parent_id.name'`,
+   * `'order_line.price_subtotal'`. A one2many step also stands for the comodel's inverse field (which records are
+   * in it). Every computed field declares it (an empty list: the value reads nothing); a related field depends on
+   * its path. See dependencies.ts for the transitive closure over stored fields.
+   */
+  depends?: readonly string[]
+  /**
+   * A related field (Odoo's `related=`): the dotted path it mirrors, e.g. `'country_id.code'`. The registry derives
+   * its `compute` (follow the path; through an x2many, its first record) and its `depends` (the path).
+   */
+  related?: string
+  /** x2many: Odoo's field `domain=` (a list), applied when reading the value and in searches through the field. */
+  domain?: readonly Json[]
+  /** x2many: Odoo's field `context=`; only `active_test` matters here (res.partner.child_ids sets it to false). */
+  context?: { readonly active_test?: boolean }
   store?: boolean
   aggregator?: Aggregator
   /** Selection values all show up in a lazy read_group, like `group_expand=True`. */
@@ -78,6 +99,11 @@ export interface ModelDef {
   /** Internal users without read access read through a public projection (hr.employee → hr.employee.public). */
   publicModel?: string
   displayName?: (record: StoredRecord, data: DataView) => string
+  /**
+   * What the display name is computed from (dotted paths, like `depends`), for models whose display name is not
+   * just their `recName` (which is the default). `displayName` must read nothing else.
+   */
+  displayNameDepends?: readonly string[]
   defaults?: Record<string, (ctx: { uid: number; now: string; data: DataView }) => StoredValue>
   transient?: boolean
   /** Extra modules shown by ir.model.modules. */
@@ -119,6 +145,9 @@ export const f = {
   ) => ({ name, type: 'selection', string, selection, ...options }) satisfies FieldDef,
   many2one: (name: string, string: string, relation: string, options: FieldOptions = {}) =>
     ({ name, type: 'many2one', string, relation, ...options }) satisfies FieldDef,
+  /** A related field (see FieldDef.related): `f.related('country_code', 'Country Code', 'char', 'country_id.code')`. */
+  related: (name: string, string: string, type: FieldType, path: string, options: FieldOptions = {}) =>
+    ({ name, type, string, related: path, readonly: true, ...options }) satisfies FieldDef,
   one2many: (name: string, string: string, relation: string, inverseName: string, options: FieldOptions = {}) =>
     ({ name, type: 'one2many', string, relation, inverseName, readonly: false, ...options }) satisfies FieldDef,
   many2many: (name: string, string: string, relation: string, options: FieldOptions = {}) =>
@@ -128,12 +157,27 @@ export const f = {
 /** The fields every Odoo model has (`id` is implicit and always readable). */
 export function magicFields(): FieldDef[] {
   return [
-    f.char('display_name', 'Display Name', { readonly: true, store: false, compute: () => false }),
+    // Computed by Db.displayName (its dependencies: ModelDef.displayNameDepends, else recName).
+    f.char('display_name', 'Display Name', { readonly: true, store: false, compute: () => false, depends: [] }),
     f.many2one('create_uid', 'Created by', 'res.users', { readonly: true }),
     f.datetime('create_date', 'Created on', { readonly: true }),
     f.many2one('write_uid', 'Last Updated by', 'res.users', { readonly: true }),
     f.datetime('write_date', 'Last Updated on', { readonly: true }),
   ]
+}
+
+/** complete_name of a hierarchy ('Parent / Child', the parent's own complete_name first), cycles cut. */
+export function hierarchyName(model: string, record: StoredRecord, data: DataView): string {
+  const names: string[] = []
+  const seen = new Set<number>()
+  let current: StoredRecord | undefined = record
+  while (current && !seen.has(current.id)) {
+    seen.add(current.id)
+    names.unshift(String(current['name']))
+    const parentId: unknown = current['parent_id']
+    current = typeof parentId === 'number' && parentId > 0 ? data.get(model, parentId) : undefined
+  }
+  return names.join(' / ')
 }
 
 /** Default values of stored fields when a record is created without them. */

@@ -1,7 +1,7 @@
 // Models of the `sale` / `product` apps. Access rights and record rules follow sale's security files: a
 // "User: Own Documents Only" salesman sees the orders whose salesperson is him (or nobody), "User: All Documents"
 // sees every order.
-import { f, acl, type DataView, type ModelDef, type RuleDef } from './model'
+import { f, acl, hierarchyName, type DataView, type ModelDef, type RuleDef } from './model'
 import type { StoredRecord } from '../types'
 
 function num(value: unknown): number {
@@ -23,12 +23,6 @@ function orderUntaxed(order: StoredRecord, data: DataView): number {
     if (line) total += lineSubtotal(line)
   }
   return round2(total)
-}
-
-function orderValue(line: StoredRecord, data: DataView, field: string): StoredRecord[string] {
-  const orderId = line['order_id']
-  if (typeof orderId !== 'number') return false
-  return data.get('sale.order', orderId)?.[field] ?? false
 }
 
 const SALE_STATES = [
@@ -87,9 +81,20 @@ export const saleOrder: ModelDef = {
     f.many2one('currency_id', 'Currency', 'res.currency', { readonly: true }),
     f.many2one('user_id', 'Salesperson', 'res.users'),
     f.one2many('order_line', 'Order Lines', 'sale.order.line', 'order_id'),
-    f.monetary('amount_untaxed', 'Untaxed Amount', { readonly: true, aggregator: 'sum', compute: orderUntaxed }),
-    f.monetary('amount_tax', 'Taxes', { readonly: true, aggregator: 'sum', compute: () => 0 }),
-    f.monetary('amount_total', 'Total', { readonly: true, aggregator: 'sum', compute: orderUntaxed }),
+    // Odoo: @api.depends('order_line.price_subtotal', 'order_line.price_tax', 'order_line.price_total'); untaxed here.
+    f.monetary('amount_untaxed', 'Untaxed Amount', {
+      readonly: true,
+      aggregator: 'sum',
+      compute: orderUntaxed,
+      depends: ['order_line.price_subtotal'],
+    }),
+    f.monetary('amount_tax', 'Taxes', { readonly: true, aggregator: 'sum', compute: () => 0, depends: [] }),
+    f.monetary('amount_total', 'Total', {
+      readonly: true,
+      aggregator: 'sum',
+      compute: orderUntaxed,
+      depends: ['order_line.price_total'],
+    }),
     f.selection(
       'invoice_status',
       'Invoice Status',
@@ -120,6 +125,7 @@ export const saleOrderLine: ModelDef = {
   module: 'sale',
   order: 'order_id, sequence, id',
   recName: 'name',
+  displayNameDepends: ['name', 'order_id.name'],
   displayName: (line, data) => {
     const order = typeof line['order_id'] === 'number' ? data.get('sale.order', line['order_id']) : undefined
     const name = typeof line['name'] === 'string' ? line['name'].split('\n')[0] : ''
@@ -133,29 +139,26 @@ export const saleOrderLine: ModelDef = {
     f.float('product_uom_qty', 'Quantity', { aggregator: 'sum' }),
     f.float('price_unit', 'Unit Price', { aggregator: 'avg' }),
     f.float('discount', 'Discount (%)'),
-    f.monetary('price_subtotal', 'Subtotal', { readonly: true, aggregator: 'sum', compute: lineSubtotal }),
-    f.float('price_tax', 'Total Tax', { readonly: true, aggregator: 'sum', compute: () => 0 }),
-    f.monetary('price_total', 'Total', { readonly: true, aggregator: 'sum', compute: lineSubtotal }),
-    f.many2one('salesman_id', 'Salesperson', 'res.users', {
+    // Odoo: @api.depends('product_uom_qty', 'discount', 'price_unit', 'tax_id') (the simulator has no taxes).
+    f.monetary('price_subtotal', 'Subtotal', {
       readonly: true,
-      compute: (line, data) => orderValue(line, data, 'user_id'),
+      aggregator: 'sum',
+      compute: lineSubtotal,
+      depends: ['product_uom_qty', 'discount', 'price_unit'],
     }),
-    f.many2one('order_partner_id', 'Customer', 'res.partner', {
+    f.float('price_tax', 'Total Tax', { readonly: true, aggregator: 'sum', compute: () => 0, depends: [] }),
+    f.monetary('price_total', 'Total', {
       readonly: true,
-      compute: (line, data) => orderValue(line, data, 'partner_id'),
+      aggregator: 'sum',
+      compute: lineSubtotal,
+      depends: ['product_uom_qty', 'discount', 'price_unit'],
     }),
-    f.selection('state', 'Order Status', SALE_STATES, {
-      readonly: true,
-      compute: (line, data) => orderValue(line, data, 'state'),
-    }),
-    f.many2one('currency_id', 'Currency', 'res.currency', {
-      readonly: true,
-      compute: (line, data) => orderValue(line, data, 'currency_id'),
-    }),
-    f.many2one('company_id', 'Company', 'res.company', {
-      readonly: true,
-      compute: (line, data) => orderValue(line, data, 'company_id'),
-    }),
+    // Stored related fields in Odoo (related='order_id.*', store=True).
+    f.related('salesman_id', 'Salesperson', 'many2one', 'order_id.user_id', { relation: 'res.users' }),
+    f.related('order_partner_id', 'Customer', 'many2one', 'order_id.partner_id', { relation: 'res.partner' }),
+    f.related('state', 'Order Status', 'selection', 'order_id.state', { selection: SALE_STATES }),
+    f.related('currency_id', 'Currency', 'many2one', 'order_id.currency_id', { relation: 'res.currency' }),
+    f.related('company_id', 'Company', 'many2one', 'order_id.company_id', { relation: 'res.company' }),
   ],
   acl: SALE_ACL,
   rules: ownDocuments('salesman_id', 'Order Lines'),
@@ -169,6 +172,7 @@ export const productProduct: ModelDef = {
   order: 'default_code, name, id',
   recName: 'name',
   recNamesSearch: ['name', 'default_code', 'barcode'],
+  displayNameDepends: ['name', 'default_code'],
   displayName: (r) =>
     typeof r['default_code'] === 'string' && r['default_code']
       ? `[${r['default_code']}] ${String(r['name'])}`
@@ -189,7 +193,8 @@ export const productProduct: ModelDef = {
     ),
     f.many2one('categ_id', 'Product Category', 'product.category', { required: true }),
     f.float('list_price', 'Sales Price'),
-    f.float('lst_price', 'Sales Price', { store: false, compute: (r) => r['list_price'] ?? 0 }),
+    // Odoo: @api.depends('list_price', 'price_extra') (no variant extras here).
+    f.float('lst_price', 'Sales Price', { store: false, compute: (r) => r['list_price'] ?? 0, depends: ['list_price'] }),
     f.float('standard_price', 'Cost', { groups: 'base.group_user' }),
     f.boolean('sale_ok', 'Can be Sold'),
     f.boolean('purchase_ok', 'Can be Purchased'),
@@ -217,12 +222,11 @@ export const productCategory: ModelDef = {
   parentField: 'parent_id',
   fields: [
     f.char('name', 'Name', { required: true }),
+    // Odoo: @api.depends('name', 'parent_id.complete_name'): 'All / Saleable / Office Furniture'.
     f.char('complete_name', 'Complete Name', {
       readonly: true,
-      compute: (r, d) => {
-        const parent = typeof r['parent_id'] === 'number' ? d.get('product.category', r['parent_id']) : undefined
-        return parent ? `${String(parent['name'])} / ${String(r['name'])}` : String(r['name'])
-      },
+      depends: ['name', 'parent_id.complete_name'],
+      compute: (r, d) => hierarchyName('product.category', r, d),
     }),
     f.many2one('parent_id', 'Parent Category', 'product.category', { ondelete: 'cascade' }),
   ],

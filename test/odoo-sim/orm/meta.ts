@@ -8,30 +8,42 @@ import type { Json, Out, OutObject } from '../types'
 import { isPublicProjection, type Env } from './env'
 import { rulePredicate, searchRecords } from './search'
 
-/** Field.get_description(): Odoo sorts the attributes by name. */
-function describe(field: RuntimeField): OutObject {
+/** `depends` of fields_get (registry.field_depends): the declared dependencies; an x2many with a domain adds its fields. */
+function describedDepends(model: RuntimeModel, field: RuntimeField): string[] {
+  const declared = field.name === 'display_name' ? (model.displayNameDepends ?? [model.recName]) : (field.depends ?? [])
+  const out = [...declared]
+  if (!field.compute && field.domain) {
+    for (const item of field.domain) if (Array.isArray(item) && typeof item[0] === 'string') out.push(`${field.name}.${item[0]}`)
+  }
+  return [...new Set(out)]
+}
+
+/** Field.get_description(): Odoo sorts the attributes by name; `related` only on related fields. */
+function describe(model: RuntimeModel, field: RuntimeField): OutObject {
   const relational = field.type === 'many2one' || field.type === 'one2many' || field.type === 'many2many'
   const stored = field.store !== false
   const d: OutObject = {
     change_default: false,
     company_dependent: false,
-    depends: [],
+    depends: describedDepends(model, field),
     exportable: true,
     manual: false,
     name: field.name,
     readonly: Boolean(field.readonly) || field.name === 'id',
     required: Boolean(field.required),
-    searchable: stored,
+    // bool(store or search): related fields and display_name have a search method.
+    searchable: stored || field.related !== undefined || field.name === 'display_name',
     sortable: stored && !['one2many', 'many2many'].includes(field.type),
     store: stored,
     string: field.string,
     type: field.type,
   }
+  if (field.related) d['related'] = field.related
   if (field.help) d['help'] = field.help
   if (field.aggregator) d['aggregator'] = field.aggregator
   if (relational) {
-    d['context'] = {}
-    d['domain'] = []
+    d['context'] = field.context ? { ...field.context } : {}
+    d['domain'] = field.domain ? (JSON.parse(JSON.stringify(field.domain)) as Out) : []
     d['relation'] = field.relation ?? ''
   }
   if (field.type === 'one2many') d['relation_field'] = field.inverseName ?? ''
@@ -66,7 +78,7 @@ export function fieldsGet(
   for (const field of ordered) {
     if (wanted && !wanted.has(field.name)) continue
     if (publicProjection ? field.groups : !fieldAllowed(field, env.user)) continue
-    const description = describe(field)
+    const description = describe(model, field)
     if (attrs) {
       const filtered: OutObject = {}
       for (const key of Object.keys(description)) if (attrs.includes(key)) filtered[key] = description[key] as Out
@@ -85,20 +97,16 @@ export interface NameSearchArgs {
   limit?: Json
 }
 
+/**
+ * name_search (18 and 19 BaseModel.name_search): a search on [('display_name', operator, name)] AND the domain,
+ * i.e. _search_display_name over `_rec_names_search` (see domain.ts), in the model's order.
+ */
 export function nameSearch(env: Env, model: RuntimeModel, args: NameSearchArgs): Out[] {
-  const name = typeof args.name === 'string' ? args.name : ''
+  const name: Json = args.name === undefined ? '' : args.name
   const operator = typeof args.operator === 'string' ? args.operator : 'ilike'
   const extra = Array.isArray(args.domain) ? args.domain : []
   const limit = typeof args.limit === 'number' ? args.limit : 100
-  let nameDomain: Json[] = []
-  const positive = !['!=', 'not ilike', 'not like', 'not in'].includes(operator)
-  if (name || !positive) {
-    const fieldsToSearch = model.recNamesSearch ?? [model.recName]
-    const leaves = fieldsToSearch.map((f): Json => [f, operator, name])
-    const joiner = positive ? '|' : '&'
-    nameDomain = [...leaves.slice(1).map((): Json => joiner), ...leaves]
-  }
-  const domain = andDomains([nameDomain, extra])
+  const domain = andDomains([[['display_name', operator, name]], extra])
   const records = searchRecords(env, model, domain, { limit: limit > 0 ? limit : null })
   return records.map((record) => [record.id, env.db.displayName(model.name, record.id)])
 }

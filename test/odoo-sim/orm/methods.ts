@@ -337,7 +337,8 @@ export function runMethod(
   args: Args,
 ): Out {
   try {
-    return spec.run(env, model, ids, args)
+    // One transaction per call, as Odoo's RPC layer opens one: a call that fails changes nothing.
+    return env.db.transaction(() => spec.run(env, model, ids, args))
   } catch (error) {
     if (error instanceof OdooError) {
       error.extra.method ??= name

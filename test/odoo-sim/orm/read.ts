@@ -1,6 +1,7 @@
 // Reading: which fields a user may read, field validation in Odoo's order of checks per version, and values in
 // the format of `read()` (many2one as [id, display_name], x2many as id lists, floats as floats, false for empty).
 import { fieldAccessError18, fieldAccessError19, fieldAllowed, hrPrivateFieldsError, ruleError } from '../access'
+import { compileDomain, type Predicate } from '../domain'
 import { valueError } from '../errors'
 import type { RuntimeField, RuntimeModel } from '../models'
 import { PyFloat, type Json, type Out, type OutObject, type StoredRecord } from '../types'
@@ -18,6 +19,37 @@ export function fieldNames(value: Json | undefined): string[] | null {
   if (typeof value === 'string') return [value]
   if (!Array.isArray(value) || value.length === 0) return null
   return value.map((item) => String(item))
+}
+
+/** Compiled field domains, per database (a predicate reads the database it was compiled for). */
+const fieldDomains = new WeakMap<object, Map<RuntimeField, Predicate>>()
+
+/**
+ * The records an x2many value shows, like Odoo's One2many.read / Many2many.read (the field's `domain` applies) and
+ * _RelationalMulti.convert_to_record: archived comodel records are left out unless the field's context, else the
+ * call's, says `active_test: false` (res.partner.child_ids never shows archived contacts: its domain is active=True).
+ */
+export function visibleLinks(env: Env, field: RuntimeField, ids: readonly number[]): number[] {
+  const comodel = env.db.registry.get(field.relation ?? '')
+  if (!comodel) return [...ids]
+  let inDomain: Predicate | undefined
+  if (field.domain && field.domain.length > 0) {
+    let perDb = fieldDomains.get(env.db)
+    if (!perDb) fieldDomains.set(env.db, (perDb = new Map()))
+    inDomain = perDb.get(field)
+    if (!inDomain) {
+      inDomain = compileDomain([...field.domain], comodel, { db: env.db, version: env.version })
+      perDb.set(field, inDomain)
+    }
+  }
+  const activeTest = comodel.hasActive && (field.context?.active_test ?? env.context['active_test'] !== false)
+  if (!inDomain && !activeTest) return [...ids]
+  return ids.filter((id) => {
+    const record = env.db.get(comodel.name, id)
+    if (!record) return false
+    if (activeTest && record['active'] === false) return false
+    return inDomain ? inDomain(record) : true
+  })
 }
 
 export function formatValue(
@@ -41,7 +73,7 @@ export function formatValue(
       return withNames ? [value, env.db.displayName(field.relation ?? '', value)] : value
     case 'one2many':
     case 'many2many': {
-      const ids = Array.isArray(value) ? [...value] : []
+      const ids = visibleLinks(env, field, Array.isArray(value) ? value : [])
       if (ids.length > 1) {
         const rank = ranks(env, field.relation ?? '')
         ids.sort((a, b) => (rank.get(a) ?? a) - (rank.get(b) ?? b))
