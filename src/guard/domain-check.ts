@@ -68,7 +68,9 @@ export function createDomainChecker(view: PolicyView) {
     throw new Error('unreachable: a domain path has at least one field')
   }
 
-  function requireNameSearch(target: string, condition: string): void {
+  function requireNameSearch(target: string, condition: string, reach: DomainReach): void {
+    // A name search reads the target's records (archived ones too under active_test: false).
+    reach.models.add(target)
     if (view.nameSearchAllowed(target)) return
     denied(
       `${condition} runs Odoo's name search on '${target}', which also matches fields this API key may not see ` +
@@ -107,12 +109,12 @@ export function createDomainChecker(view: PolicyView) {
     if (field === 'id') {
       if (HIERARCHY.includes(op)) await requireHierarchy(owner, condition, reach)
       else if (![...EQUALITY, ...ORDERING].includes(op)) denied(`${condition}: operator '${op}' cannot be used on 'id'.`)
-      if (text) requireNameSearch(owner, `${condition} with a text value`)
+      if (text) requireNameSearch(owner, `${condition} with a text value`, reach)
       return
     }
     if (field === 'display_name') {
       if (![...EQUALITY, ...PATTERN].includes(op)) denied(`${condition}: operator '${op}' cannot be used on 'display_name'.`)
-      requireNameSearch(owner, condition)
+      requireNameSearch(owner, condition, reach)
       return
     }
     if (!info) denied(`${condition}: field '${field}' does not exist on model '${owner}'.`)
@@ -126,10 +128,10 @@ export function createDomainChecker(view: PolicyView) {
         await checkTree(target, leaf.subdomain ?? null, reach)
       } else if (HIERARCHY.includes(op)) {
         await requireHierarchy(target, condition, reach)
-        if (text) requireNameSearch(target, `${condition} with a text value`)
+        if (text) requireNameSearch(target, `${condition} with a text value`, reach)
       } else if (EQUALITY.includes(op) || PATTERN.includes(op)) {
         // Ids (or false) compare the visible value itself; text (and any pattern) is a name search on the target.
-        if (text || PATTERN.includes(op)) requireNameSearch(target, `${condition} with a text value`)
+        if (text || PATTERN.includes(op)) requireNameSearch(target, `${condition} with a text value`, reach)
       } else {
         denied(`${condition}: operator '${op}' cannot be used on a ${info.type} field; use =, !=, in, not in, child_of, parent_of or any.`)
       }

@@ -41,8 +41,13 @@ export function createValuesChecker(view: PolicyView) {
     }
   }
 
-  /** A related field writes the field at the end of its path (`partner_id.email` writes the partner's email). */
-  async function checkRelatedWrite(model: string, field: string, related: string): Promise<void> {
+  /**
+   * A related field writes the field at the end of its path (`partner_id.email` writes the partner's email), which
+   * may itself be related: followed to the stored field at the end of the chain (`seen` cuts cycles).
+   */
+  async function checkRelatedWrite(model: string, field: string, related: string, seen: ReadonlySet<string> = new Set()): Promise<void> {
+    const key = `${model}.${field}`
+    if (seen.has(key)) return
     const path = related.split('.')
     let current = model
     for (let i = 0; i < path.length - 1; i++) {
@@ -51,7 +56,10 @@ export function createValuesChecker(view: PolicyView) {
       if (!info?.relation || !RELATIONAL_TYPES.has(info.type)) return // Odoo would refuse the path itself
       current = info.relation
     }
-    await requireWritableField(current, path.at(-1)!, `related field '${field}' of '${model}' (it mirrors '${related}')`)
+    const target = path.at(-1)!
+    await requireWritableField(current, target, `related field '${field}' of '${model}' (it mirrors '${related}')`)
+    const next = (await view.fieldsOf(current))[target]?.related
+    if (typeof next === 'string' && next) await checkRelatedWrite(current, target, next, new Set([...seen, key]))
   }
 
   async function checkCommands(model: string, field: string, info: FieldInfo, value: unknown): Promise<void> {
