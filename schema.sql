@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS audit_log (
   response_bytes  INTEGER NOT NULL,
   prev_hash       TEXT NOT NULL,
   hash            TEXT NOT NULL,
+  -- Columns added since the first release, last and in order. A table created before lacks them, and this statement
+  -- does not change an existing table: the gateway adds each one the first time D1 refuses an audit batch for it
+  -- (src/audit/schema-upgrade.ts, docs/AUDIT.md "Schema changes").
+  query           TEXT,                      -- JSON: order, groupby, aggregates, context, limit, offset of a tool call
   PRIMARY KEY (chain_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS audit_by_key_time ON audit_log (key_id, time);

@@ -1,6 +1,6 @@
 /** `odoo-mcp audit search|verify`: the audit log in D1, through wrangler (local, or the deployed one with --remote). */
 import { verifyChain, type ChainProblem } from '../../src/audit/chain'
-import { GENESIS_HASH } from '../../src/audit/record'
+import { GENESIS_HASH, type AuditQuery } from '../../src/audit/record'
 import { recordToJson, rowToRecord } from '../../src/audit/rows'
 import { auditSearchQuery, type AuditFilters } from '../../src/audit/search'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
@@ -70,6 +70,22 @@ function csvCell(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
+/**
+ * A record's query in a few words for the table (`by date_order:month amount_total:sum order date_order asc, id`);
+ * --json and --csv carry all of it. Control characters are shown as U+FFFD, whatever the database holds.
+ */
+function shortQuery(query: AuditQuery | null): string {
+  if (!query) return '-'
+  const parts: string[] = []
+  if (query.groupby?.length) parts.push(`by ${query.groupby.join(',')}`)
+  if (query.aggregates?.length) parts.push(query.aggregates.join(','))
+  if (query.order) parts.push(`order ${query.order}`)
+  if (typeof query.search === 'string') parts.push(`"${query.search}"`)
+  if (query.offset) parts.push(`from ${query.offset}`)
+  if (query.context) parts.push(Object.entries(query.context).map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join(','))
+  return parts.join(' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd') || '-'
+}
+
 const search: Command = {
   name: 'audit search',
   summary: 'Search the audit log (who accessed what, when, from where)',
@@ -117,11 +133,12 @@ const search: Command = {
       record.ip ?? '-',
       record.tool ?? record.method ?? '-',
       record.model ?? '-',
+      shortQuery(record.query),
       record.recordIds.length ? record.recordIds.slice(0, 5).join(' ') + (record.recordIds.length > 5 ? ` (+${record.recordIds.length - 5})` : '') : '-',
       record.code ? `${record.outcome} (${record.code})` : record.outcome,
       String(record.latencyMs),
     ])
-    print(context, formatTable(['TIME', 'KEY', 'ODOO USER', 'IP', 'TOOL', 'MODEL', 'RECORDS', 'OUTCOME', 'MS'], table))
+    print(context, formatTable(['TIME', 'KEY', 'ODOO USER', 'IP', 'TOOL', 'MODEL', 'QUERY', 'RECORDS', 'OUTCOME', 'MS'], table))
     return EXIT_OK
   },
 }

@@ -6,10 +6,25 @@
 import { sha256Hex } from '../lib/crypto'
 import type { AuditRecord, ChainedAuditRecord } from './record'
 
-/** The content that is hashed, in a fixed order. Adding a field means a new version tag, never a silent change. */
+/** A JSON value with every object's keys in sorted order (and undefined members dropped), so key order never matters. */
+function sortedJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedJson)
+  if (value === null || typeof value !== 'object') return value
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, member]) => member !== undefined)
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, member]) => [key, sortedJson(member)]))
+}
+
+/**
+ * The content that is hashed, in a fixed order. Adding a field means a new version tag, never a silent change:
+ * - `v1`: the fields below, for records without `query` (all records written before it existed, and requests that are
+ *   not tool calls or carry no query part), so their hashes are unchanged and old chains keep verifying;
+ * - `v2`: the same fields, then `query` with its keys sorted. Removing the query of a v2 record, or adding one to a v1
+ *   record, changes the tag and so the hash: it shows as altered.
+ */
 export function canonicalContent(chainId: string, seq: number, record: AuditRecord): string {
+  const query = record.query ?? null
   return JSON.stringify([
-    'v1',
+    query === null ? 'v1' : 'v2',
     chainId,
     seq,
     record.time,
@@ -35,6 +50,7 @@ export function canonicalContent(chainId: string, seq: number, record: AuditReco
     record.latencyMs,
     record.odooLatencyMs,
     record.responseBytes,
+    ...(query === null ? [] : [sortedJson(query)]),
   ])
 }
 

@@ -13,6 +13,7 @@
 import type { Env } from '../env'
 import { linkRecords } from './chain'
 import { GENESIS_HASH, type AuditRecord, type ChainedAuditRecord } from './record'
+import { addAuditColumns, missingAddedColumn } from './schema-upgrade'
 
 /** Records per D1 batch. Each record is two statements (the row, and its record ids). */
 export const AUDIT_BATCH_SIZE = 100
@@ -109,7 +110,7 @@ export class AuditOutbox {
         rows.map((row) => ({ seq: row.seq, record: JSON.parse(row.record) as AuditRecord })),
       )
       try {
-        await this.db().batch(chained.flatMap((record) => insertStatements(this.db(), record)))
+        await this.insert(chained)
       } catch (error) {
         this.state.failures++
         this.storage.kv.put(STATE_KEY, this.state)
@@ -124,6 +125,21 @@ export class AuditOutbox {
       sent += chained.length
     }
     return { sent, pending: this.pending }
+  }
+
+  /**
+   * Writes one batch. A database created before a column of the audit log existed refuses it: the column is added
+   * (src/audit/schema-upgrade.ts) and the batch sent once more.
+   */
+  private async insert(chained: ChainedAuditRecord[]): Promise<void> {
+    const db = this.db()
+    try {
+      await db.batch(chained.flatMap((record) => insertStatements(db, record)))
+    } catch (error) {
+      if (!missingAddedColumn(error)) throw error
+      await addAuditColumns(db)
+      await db.batch(chained.flatMap((record) => insertStatements(db, record)))
+    }
   }
 
   /** The chain head as this object knows it (what D1's last row must match). */
@@ -144,15 +160,16 @@ function insertStatements(db: Env['DB'], r: ChainedAuditRecord): D1PreparedState
       .prepare(
         `INSERT OR IGNORE INTO audit_log (chain_id, seq, time, request_id, key_id, key_name, key_prefix, odoo_user, ip,
            user_agent, client_info, method, tool, model, operation, record_ids, record_ids_truncated, fields, domain,
-           outcome, code, http_status, latency_ms, odoo_latency_ms, response_bytes, prev_hash, hash)
+           outcome, code, http_status, latency_ms, odoo_latency_ms, response_bytes, prev_hash, hash, query)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
-           ?24, ?25, ?26, ?27)`,
+           ?24, ?25, ?26, ?27, ?28)`,
       )
       .bind(
         r.chainId, r.seq, r.time, r.requestId, r.keyId, r.keyName, r.keyPrefix, r.odooUser, r.ip, r.userAgent,
         r.clientInfo, r.method, r.tool, r.model, r.operation, JSON.stringify(r.recordIds), r.recordIdsTruncated ? 1 : 0,
         JSON.stringify(r.fields), r.domain === null || r.domain === undefined ? null : JSON.stringify(r.domain),
         r.outcome, r.code, r.httpStatus, r.latencyMs, r.odooLatencyMs, r.responseBytes, r.prevHash, r.hash,
+        r.query === null || r.query === undefined ? null : JSON.stringify(r.query),
       ),
   ]
   if (r.model && r.recordIds.length > 0) {

@@ -32,6 +32,12 @@ export interface AuditRecord {
   fields: string[]
   /** The domain as sent, literal values replaced by "?" when AUDIT_REDACT_DOMAIN_VALUES is on. */
   domain: unknown
+  /**
+   * The rest of what decided a tool call's answer (order, grouping, aggregates, context, paging); null when the call
+   * had none of it (and for requests that are not tool calls). Absent from records written before it existed, which
+   * keep verifying (src/audit/chain.ts).
+   */
+  query?: AuditQuery | null
   outcome: AuditOutcome
   /** Why, for denied and error outcomes: invalid_token, ip_not_allowed, rate_limited, policy, odoo_access_error... */
   code: string | null
@@ -39,6 +45,30 @@ export interface AuditRecord {
   latencyMs: number
   odooLatencyMs: number | null
   responseBytes: number
+}
+
+/**
+ * What a tool call asked of Odoo besides its domain, each part only when the call had it. Never redacted: with
+ * AUDIT_REDACT_DOMAIN_VALUES on, only the domain's literals are replaced (the context holds no business values: only
+ * `lang`, `tz` and `active_test` are accepted).
+ */
+export interface AuditQuery {
+  /**
+   * The order clause sent to Odoo (`AuthorizedRequest.odooOrder`: the requested or the model's default order rebuilt
+   * from visible fields; for aggregates, the group order); for a call refused before it was authorized, the order
+   * it asked for.
+   */
+  order?: string
+  /** Group-by specs as Odoo takes them: `partner_id`, `date_order:month`. */
+  groupby?: string[]
+  /** Aggregate specs: `amount_total:sum`. */
+  aggregates?: string[]
+  /** The Odoo context the agent sent. */
+  context?: Record<string, unknown>
+  limit?: number
+  offset?: number
+  /** The text filter of `list_models`. */
+  search?: string
 }
 
 /** A record as it sits in a chain: its place and the links that make the chain tamper-evident. */

@@ -1,5 +1,5 @@
 /** audit_log rows (snake_case, JSON text columns) ↔ records. Shared by the Worker tests and the CLI. */
-import type { AuditOutcome, ChainedAuditRecord } from './record'
+import type { AuditOutcome, AuditQuery, ChainedAuditRecord } from './record'
 
 export type AuditRow = Record<string, unknown>
 
@@ -28,6 +28,8 @@ export function rowToRecord(row: AuditRow): ChainedAuditRecord {
     recordIdsTruncated: Boolean(Number(row.record_ids_truncated)),
     fields: (json(row.fields) as string[] | null) ?? [],
     domain: json(row.domain),
+    // A database created before the column existed has no `query` at all: the same as a record without one.
+    query: (json(row.query) as AuditQuery | null) ?? null,
     outcome: String(row.outcome) as AuditOutcome,
     code: text(row.code),
     httpStatus: Number(row.http_status),
@@ -59,6 +61,7 @@ export function recordToJson(record: ChainedAuditRecord) {
     recordIdsTruncated: record.recordIdsTruncated,
     fields: record.fields,
     domain: record.domain,
+    query: record.query ?? null,
     outcome: record.outcome,
     code: record.code,
     httpStatus: record.httpStatus,

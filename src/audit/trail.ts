@@ -7,7 +7,7 @@ import { ToolError } from '../errors'
 import type { AuthorizedRequest, ToolRequest } from '../guard/request'
 import type { ApiKeyRecord } from '../keys/key-store'
 import { OdooError, OdooUnavailableError } from '../odoo/errors'
-import { MAX_RECORDED_IDS, TOOL_OPERATIONS, type AuditOutcome, type AuditRecord } from './record'
+import { MAX_RECORDED_IDS, TOOL_OPERATIONS, type AuditOutcome, type AuditQuery, type AuditRecord } from './record'
 
 /** The hooks a tool call reports through (mcp/tool.ts). */
 export interface ToolAudit {
@@ -30,6 +30,27 @@ const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udf
 /** Client-chosen text, cut to MAX_TEXT (which can split a surrogate pair, too), each unsafe character as U+FFFD. */
 const clip = (text: string | null | undefined): string | null =>
   text == null ? null : text.slice(0, MAX_TEXT).replace(UNSAFE_TEXT, '\ufffd')
+
+/**
+ * The query parts of a planned request, each only when present; null when there is none. Client-chosen text (context
+ * values, the list_models filter) is made safe like the other text of the record; specs and orders were validated
+ * when the request was planned (field names, fixed words).
+ */
+export function queryOf(request: ToolRequest): AuditQuery | null {
+  const query: AuditQuery = {}
+  if (request.order?.odoo !== undefined) query.order = request.order.odoo
+  if (request.groupby?.length) query.groupby = request.groupby.map((spec) => spec.spec)
+  if (request.aggregates?.length) query.aggregates = request.aggregates.map((spec) => spec.spec)
+  if (request.context && Object.keys(request.context).length > 0) {
+    query.context = Object.fromEntries(
+      Object.entries(request.context).map(([key, value]) => [clip(key)!, typeof value === 'string' ? clip(value) : value]),
+    )
+  }
+  if (typeof request.limit === 'number') query.limit = request.limit
+  if (typeof request.offset === 'number') query.offset = request.offset
+  if (typeof request.search === 'string') query.search = clip(request.search)!
+  return Object.keys(query).length > 0 ? query : null
+}
 
 /** Replaces every literal of a domain by "?", keeping its shape (operators, fields, nesting). */
 export function redactDomain(domain: unknown): unknown {
@@ -65,6 +86,7 @@ export class AuditTrail implements ToolAudit {
       recordIdsTruncated: false,
       fields: [],
       domain: null,
+      query: null,
       outcome: 'ok',
       code: null,
       httpStatus: 0,
@@ -116,12 +138,16 @@ export class AuditTrail implements ToolAudit {
   planned(request: ToolRequest, rawDomain: unknown): void {
     this.record.model = request.model
     if (rawDomain !== undefined) this.record.domain = this.redactDomains ? redactDomain(rawDomain) : rawDomain
+    // Redaction is for the domain's literals only: the query parts are kept as they are.
+    this.record.query = queryOf(request)
     if (request.ids) this.ids(request.ids)
   }
 
   authorized(request: AuthorizedRequest): void {
     const written = request.values ? Object.keys(request.values) : []
     this.record.fields = [...new Set([...request.readFields, ...written])]
+    // The order Odoo actually receives (rebuilt by the guard), in place of the one asked for.
+    if (request.odooOrder !== undefined) this.record.query = { ...this.record.query, order: request.odooOrder }
   }
 
   odooTime(ms: number): void {

@@ -17,6 +17,8 @@ const KEY_B = 'key_bbbbbbbbbbbbbbbb'
 const HOUR = 3_600_000
 const now = Date.now()
 
+const AGGREGATE_QUERY = { groupby: ['date_order:month'], aggregates: ['amount_total:sum'], order: 'date_order:month asc', context: { lang: 'fr_BE' }, limit: 100, offset: 0 }
+
 let work: string
 let d1: LocalD1
 
@@ -38,7 +40,7 @@ function insertSql(r: ChainedAuditRecord): string {
     r.chainId, r.seq, r.time, r.requestId, r.keyId, r.keyName, r.keyPrefix, r.odooUser, r.ip, r.userAgent, r.clientInfo, r.method,
     r.tool, r.model, r.operation, JSON.stringify(r.recordIds), r.recordIdsTruncated ? 1 : 0, JSON.stringify(r.fields),
     r.domain == null ? null : JSON.stringify(r.domain), r.outcome, r.code, r.httpStatus, r.latencyMs, r.odooLatencyMs,
-    r.responseBytes, r.prevHash, r.hash,
+    r.responseBytes, r.prevHash, r.hash, r.query == null ? null : JSON.stringify(r.query),
   ].map((value) => quote(value as string | number | null))
   const access = r.recordIds.map((id) => `INSERT INTO audit_record_access VALUES (${quote(r.model)}, ${id}, ${r.time}, ${quote(r.chainId)}, ${r.seq});`)
   return `INSERT INTO audit_log VALUES (${values.join(', ')}); ${access.join(' ')}`
@@ -50,7 +52,7 @@ beforeAll(async () => {
   await applySchema(d1)
   const a = await linkRecords(KEY_A, GENESIS_HASH, [
     { seq: 1, record: record({ time: now - 5 * HOUR, recordIds: [42, 43] }) },
-    { seq: 2, record: record({ time: now - 4 * HOUR, recordIds: [7] }) },
+    { seq: 2, record: record({ time: now - 4 * HOUR, recordIds: [7], tool: 'aggregate_records', operation: 'aggregate', query: AGGREGATE_QUERY }) },
     { seq: 3, record: record({ time: now - 3 * HOUR, outcome: 'denied', code: 'policy_denied', recordIds: [] }) },
     { seq: 4, record: record({ time: now - 2 * HOUR, recordIds: [42], ip: '198.51.100.1', domain: [['name', 'ilike', 'a,"b"']] }) },
   ].map(({ seq, record }) => ({ seq, record })))
@@ -64,7 +66,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true })
 })
 
-type Found = { requestId: string; keyId: string; model: string; recordIds: number[]; outcome: string; ip: string; time: string }
+type Found = { requestId: string; keyId: string; model: string; recordIds: number[]; outcome: string; ip: string; time: string; tool: string; query: unknown }
 
 async function search(args: string[]): Promise<Found[]> {
   const result = await cli(['audit', 'search', '--json', ...args])
@@ -77,7 +79,7 @@ describe('audit search', () => {
     const byKey = await search(['--key', KEY_A])
     expect(byKey).toHaveLength(4)
     expect(byKey.map((found) => Date.parse(found.time))).toEqual([...byKey.map((found) => Date.parse(found.time))].sort((x, y) => y - x))
-    for (const field of ['time', 'requestId', 'keyId', 'keyName', 'odooUser', 'ip', 'tool', 'model', 'operation', 'recordIds', 'fields', 'outcome', 'code', 'latencyMs']) {
+    for (const field of ['time', 'requestId', 'keyId', 'keyName', 'odooUser', 'ip', 'tool', 'model', 'operation', 'recordIds', 'fields', 'domain', 'query', 'outcome', 'code', 'latencyMs']) {
       expect(Object.keys(byKey[0]!)).toContain(field)
     }
     // "Who accessed res.partner 42?" — not sale.order 42.
@@ -89,6 +91,9 @@ describe('audit search', () => {
     expect(await search(['--since', '210m', '--until', '90m'])).toHaveLength(2)
     expect(await search(['--model', 'sale.order'])).toHaveLength(1)
     expect(await search(['--key', KEY_A, '--limit', '2'])).toHaveLength(2)
+    // The query of a tool call comes back whole; records without one say null.
+    expect(byKey.find((found) => found.tool === 'aggregate_records')!.query).toEqual(AGGREGATE_QUERY)
+    expect(byKey.filter((found) => found.query === null)).toHaveLength(3)
   })
 
   it('prints CSV and a table, and refuses bad filters before running wrangler', async () => {
@@ -96,11 +101,16 @@ describe('audit search', () => {
     expect(csv.code).toBe(0)
     const lines = csv.stdout.trim().split('\n')
     expect(lines[0]).toMatch(/^time,requestId,keyId,keyName,/)
+    expect(lines[0]).toMatch(/,domain,query,outcome,/)
+    expect(csv.stdout).toContain('"{""groupby"":[""date_order:month""]')
     expect(lines).toHaveLength(5)
     expect(csv.stdout).toContain('"[[""name"",""ilike"",""a,\\""b\\""""]]"')
     const table = await cli(['audit', 'search', '--key', KEY_B])
-    expect(table.stdout).toMatch(/^TIME\s+KEY\s+ODOO USER\s+IP\s+TOOL\s+MODEL\s+RECORDS\s+OUTCOME\s+MS$/m)
+    expect(table.stdout).toMatch(/^TIME\s+KEY\s+ODOO USER\s+IP\s+TOOL\s+MODEL\s+QUERY\s+RECORDS\s+OUTCOME\s+MS$/m)
     expect(table.stdout).toContain('sale.order')
+    // The table shows the query in short (cut to its column); --json has all of it.
+    const withQuery = await cli(['audit', 'search', '--key', KEY_A])
+    expect(withQuery.stdout).toContain('by date_order:month amount_tota…')
     for (const [args, message] of [
       [['--record', 'res.partner'], /MODEL:ID/],
       [['--key', "x' OR 1=1 --"], /key ID/],
