@@ -47,6 +47,8 @@ function workersProject(options: {
             // `npm run test:noninterference -- --runs N --max-seconds S` sets these.
             NONINTERFERENCE_RUNS: process.env.NONINTERFERENCE_RUNS ?? '400',
             NONINTERFERENCE_SECONDS: process.env.NONINTERFERENCE_SECONDS ?? '240',
+            NONINTERFERENCE_SEED: process.env.NONINTERFERENCE_SEED ?? '',
+            NONINTERFERENCE_PATH: process.env.NONINTERFERENCE_PATH ?? '',
             ...options.bindings,
           },
         },
