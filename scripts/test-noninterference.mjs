@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run test:noninterference [-- --runs 100000 --max-seconds 3600]`: the non-interference property of the policy
+// `npm run test:noninterference [-- --runs 100000 --max-seconds 3600] [--seed S --path P]`: the non-interference property of the policy
 // guard (test/worker/properties/noninterference.property.test.ts, docs/SECURITY.md) with as many generated cases as
 // asked, stopped after --max-seconds (the cases run so far count; a leak found fails the run with its counter-example).
 import { spawnSync } from 'node:child_process'
@@ -8,7 +8,13 @@ import { parseArgs } from 'node:util'
 let options
 try {
   ;({ values: options } = parseArgs({
-    options: { runs: { type: 'string', default: '100000' }, 'max-seconds': { type: 'string', default: '3600' } },
+    options: {
+      runs: { type: 'string', default: '100000' },
+      'max-seconds': { type: 'string', default: '3600' },
+      // Replays a failure: the seed and path its report printed.
+      seed: { type: 'string' },
+      path: { type: 'string' },
+    },
   }))
 } catch (error) {
   console.error(`test:noninterference: ${error.message}`)
@@ -27,7 +33,13 @@ const result = spawnSync(
   ['node_modules/vitest/vitest.mjs', 'run', '--project', 'workers', 'test/worker/properties/noninterference.property.test.ts'],
   {
     stdio: 'inherit',
-    env: { ...process.env, NONINTERFERENCE_RUNS: options.runs, NONINTERFERENCE_SECONDS: options['max-seconds'] },
+    env: {
+      ...process.env,
+      NONINTERFERENCE_RUNS: options.runs,
+      NONINTERFERENCE_SECONDS: options['max-seconds'],
+      NONINTERFERENCE_SEED: options.seed ?? '',
+      NONINTERFERENCE_PATH: options.path ?? '',
+    },
   },
 )
 console.log(`test:noninterference: ${Math.round((Date.now() - started) / 1000)} s in all (runs asked: ${options.runs}, limit: ${options['max-seconds']} s)`)

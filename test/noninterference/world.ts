@@ -320,8 +320,24 @@ export function unexplainedChanges(before: Snapshot, after: Snapshot, db: Db, re
       }
     }
     for (const id of after.records.get(model)?.keys() ?? []) {
-      if (!records.has(id) && !reference.may(model, 'create')) changes.push(`${model},${id} was created`)
+      if (!records.has(id) && !reference.may(model, 'create') && !createdAlong(before, after, db, model, id)) changes.push(`${model},${id} was created`)
     }
   }
   return changes
+}
+
+/**
+ * Whether a new record was created by Odoo along with another new record that requires it (a user's partner:
+ * res.users.partner_id is required, Odoo's `_inherits`), rather than by the call itself.
+ */
+function createdAlong(before: Snapshot, after: Snapshot, db: Db, model: string, id: number): boolean {
+  for (const [owner, records] of after.records) {
+    const requiring = db.model(owner).fields.filter((field) => field.type === 'many2one' && field.relation === model && field.required)
+    if (requiring.length === 0) continue
+    for (const [ownerId, record] of records) {
+      if (before.records.get(owner)?.has(ownerId)) continue
+      if (requiring.some((field) => record[field.column] === id)) return true
+    }
+  }
+  return false
 }

@@ -30,7 +30,7 @@ describe('non-interference of the policy guard', () => {
     if (details.failed) {
       const sample = details.counterexample![0]
       const leak = await runCase(sample)
-      expect.fail(`leak found after ${details.numRuns} cases (seed ${details.seed}, path ${details.counterexamplePath}):\n${describeCase(sample)}\n${leak ?? String(details.errorInstance)}`)
+      expect.fail(`leak found after ${details.numRuns} cases (replay: npm run test:noninterference -- --seed ${details.seed} --path ${details.counterexamplePath}):\n${describeCase(sample)}\n${leak ?? String(details.errorInstance)}`)
     }
     const perTool = [...coverage].map(([tool, { cases, answered }]) => `${tool} ${answered}/${cases}`).join(', ')
     console.log(`non-interference: ${details.numRuns} cases passed${details.interrupted ? ` (stopped at the ${SECONDS} s limit)` : ''}; answered without error per tool: ${perTool}`)
