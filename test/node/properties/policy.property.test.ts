@@ -22,6 +22,7 @@ import { createPolicyGuard } from '../../../src/guard/policy-guard'
 import type { AuthorizedRequest, OdooContext, ToolRequest } from '../../../src/guard/request'
 import type { FieldInfo, MetadataSource, ModelFields } from '../../../src/odoo/metadata'
 import { parsePolicy, parsePolicyText } from '../../../src/policy/schema'
+import { wellFormed } from '../../noninterference/requests'
 
 // ---------------------------------------------------------------------------------------------------------------
 // The world: models, fields, metadata, default orders
@@ -656,25 +657,6 @@ function walk(world: World, reference: ReferencePolicy, model: string, choices: 
   return { path: parts.join('.'), target, field: parts[parts.length - 1]!, info: last }
 }
 
-/** Makes prefix notation well formed by dropping the operators that lack operands (read right to left). */
-function wellFormed(terms: unknown[]): unknown[] {
-  let operands = 0
-  const kept: unknown[] = []
-  for (const term of [...terms].reverse()) {
-    if (term === '!') {
-      if (operands >= 1) kept.unshift(term)
-    } else if (term === '&' || term === '|') {
-      if (operands >= 2) {
-        kept.unshift(term)
-        operands--
-      }
-    } else {
-      kept.unshift(term)
-      operands++
-    }
-  }
-  return kept
-}
 
 const DOMAIN_OPERATORS = ['=', '!=', '=?', 'in', 'not in', '<', '>=', 'like', 'ilike', 'not ilike', '=like', 'child_of', 'parent_of', 'any', 'not any']
 /** Ids, text (a name to search), and false. */
