@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
+import { hideExpectedTestNoise } from './test/support/quiet-output.js'
+
+hideExpectedTestNoise()
 
 /** schema.sql split into statements; the workers setup file applies them to the test D1 database. */
 function schemaStatements(): string[] {
@@ -70,6 +73,8 @@ function workersProject(options: {
 
 export default defineConfig({
   test: {
+    // Console output of passing tests is left out: the fault-injection tests log expected errors (D1 down...).
+    silent: 'passed-only',
     projects: [
       workersProject({
         name: 'workers',

@@ -4,6 +4,9 @@
  * change still applies within the key cache time (KEY_CACHE_TTL_SECONDS, 30 s by default): D1 is the truth, the
  * call only shortens the wait.
  *
+ * The same channel checks Odoo credentials for `keys create` / `keys set-odoo-secret` (cli/odoo-verify.ts): the only
+ * call whose body holds a secret, so it goes to https, or to plain http on loopback only.
+ *
  * Where the gateway is: --gateway URL, else ODOO_MCP_GATEWAY_URL, else (local only) http://127.0.0.1:8787.
  * The signing secret: --admin-secret-file FILE, else ODOO_MCP_ADMIN_SECRET, else (local only) ADMIN_SECRET in
  * .dev.vars.
@@ -71,12 +74,46 @@ function readDotenvFileText(text: string): string | undefined {
   return /^\s*ADMIN_SECRET\s*=\s*(.+)$/m.exec(text)?.[1]?.replace(/^(['"])(.*)\1$/, '$2')
 }
 
-export type AdminCall<T> = { ok: true; gateway: string; body: T } | { ok: false; gateway?: string; reason: string }
+export type AdminCall<T> =
+  | { ok: true; gateway: string; body: T }
+  /**
+   * `reason` is one line for humans. When the gateway answered, `status` and `code` (the error code of its JSON body,
+   * e.g. odoo_credentials_refused) and `message` (its text) say what it answered; otherwise it was not reached.
+   */
+  | { ok: false; gateway?: string; reason: string; status?: number; code?: string; message?: string }
+
+export interface AdminPostOptions {
+  /** How long to wait for the answer; default 5 s. */
+  timeoutMs?: number
+  /**
+   * The payload holds a secret: it is sent only to https, or to plain http on loopback (where `npm start` runs).
+   */
+  secretPayload?: boolean
+}
+
+/** A plain-http URL that leaves this machine: fine for a reload notice, not for a secret. */
+function isRemotePlainHttp(url: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(url)
+    return protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(hostname)
+  } catch {
+    return true
+  }
+}
 
 /** A signed POST to the gateway's admin channel. Never throws for an unreachable or refusing gateway. */
-export async function adminPost<T>(context: CommandContext, path: string, payload?: unknown): Promise<AdminCall<T>> {
+export async function adminPost<T>(
+  context: CommandContext,
+  path: string,
+  payload?: unknown,
+  options: AdminPostOptions = {},
+): Promise<AdminCall<T>> {
   const gateway = gatewayUrl(context)
   if (!gateway) return { ok: false, reason: 'no gateway URL (set ODOO_MCP_GATEWAY_URL or pass --gateway URL)' }
+  if (options.secretPayload && isRemotePlainHttp(gateway)) {
+    return { ok: false, gateway, reason: 'refusing to send a secret to it over plain http: use its https URL' }
+  }
+  const timeoutMs = options.timeoutMs ?? NOTIFY_TIMEOUT_MS
   const secret = adminSecret(context)
   if (!secret) {
     return {
@@ -93,7 +130,7 @@ export async function adminPost<T>(context: CommandContext, path: string, payloa
       method: 'POST',
       headers: { ...(await signAdminRequest(secret, 'POST', path, body)), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body || undefined,
-      signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',
     })
     let json: unknown
@@ -103,13 +140,22 @@ export async function adminPost<T>(context: CommandContext, path: string, payloa
       // Not our gateway, or not JSON: the status says enough.
     }
     if (response.ok) return { ok: true, gateway, body: json as T }
-    const message = (json as { message?: string } | undefined)?.message
-    return { ok: false, gateway, reason: `HTTP ${response.status}${message ? `: ${message}` : ''}` }
+    const answer = json as { error?: unknown; message?: unknown } | undefined
+    const message = typeof answer?.message === 'string' ? answer.message : undefined
+    const code = typeof answer?.error === 'string' ? answer.error : undefined
+    return {
+      ok: false,
+      gateway,
+      reason: `HTTP ${response.status}${message ? `: ${message}` : ''}`,
+      status: response.status,
+      ...(code ? { code } : {}),
+      ...(message ? { message } : {}),
+    }
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause
     const reason =
       (error as Error).name === 'TimeoutError'
-        ? 'no answer within 5 s'
+        ? `no answer within ${Math.round(timeoutMs / 1000)} s`
         : `unreachable (${cause?.code ?? cause?.message ?? (error as Error).message})`
     return { ok: false, gateway, reason }
   }

@@ -20,7 +20,7 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   gateway: {
     type: 'string',
     value: 'URL',
-    description: 'Gateway to tell about key changes (default: $ODOO_MCP_GATEWAY_URL; local: http://127.0.0.1:8787)',
+    description: 'Gateway that applies key changes and checks Odoo credentials (default: $ODOO_MCP_GATEWAY_URL; local: http://127.0.0.1:8787)',
   },
   'admin-secret-file': {
     type: 'string',
@@ -76,6 +76,29 @@ function findCommand(words: string[]): { command?: Command; consumed: number } {
   return { consumed: 0 }
 }
 
+/** Command groups: every proper prefix of a command name ('keys', 'keys policy', 'webhooks source', ...). */
+const GROUPS = new Set(COMMANDS.flatMap((command) => command.name.split(' ').slice(0, -1).map((_, index, parts) => parts.slice(0, index + 1).join(' '))))
+
+/** How many leading words name a group: 2 for `keys policy frob`, 1 for `keys frob`, 0 for `frob`. */
+function groupDepth(words: string[]): number {
+  let depth = 0
+  while (depth < words.length && GROUPS.has(words.slice(0, depth + 1).join(' '))) depth++
+  return depth
+}
+
+function groupUsage(group: string): string {
+  const commands = COMMANDS.filter((command) => command.name.startsWith(group + ' '))
+  const width = Math.max(...commands.map((command) => command.name.length))
+  return [
+    `Usage: odoo-mcp ${group} <command> [options]`,
+    '',
+    'Commands:',
+    ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    `Run \`odoo-mcp ${group} <command> --help\` for the options of a command.`,
+  ].join('\n')
+}
+
 function defaultIo(): Io {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }
 }
@@ -91,27 +114,31 @@ export async function main(argv: string[], io: Io = defaultIo(), env: NodeJS.Pro
   const { command, consumed } = findCommand(asksHelp ? words.slice(1) : words)
 
   if (!command) {
+    // A word that names no command is a usage error, --help or not: a typo in a script must not pass for success.
+    const named = asksHelp ? words.slice(1) : words
     const helpWanted = asksHelp || argv.includes('--help') || argv.includes('-h')
+    const depth = groupDepth(named)
+    const group = named.slice(0, depth).join(' ')
+    if (named.length > depth) {
+      return fail(`unknown command '${named.slice(0, depth + 1).join(' ')}'`, EXIT_USAGE, group ? groupUsage(group) : globalUsage())
+    }
     if (helpWanted) {
-      io.stdout.write(globalUsage() + '\n')
+      io.stdout.write((group ? groupUsage(group) : globalUsage()) + '\n')
       return EXIT_OK
     }
-    if (words.length === 0) return fail('missing command', EXIT_USAGE, globalUsage())
-    return fail(`unknown command '${words.slice(0, 2).join(' ')}'`, EXIT_USAGE, globalUsage())
-  }
-  if (asksHelp) {
-    io.stdout.write(commandUsage(command) + '\n')
-    return EXIT_OK
+    if (!group) return fail('missing command', EXIT_USAGE, globalUsage())
+    return fail(`missing command after '${group}'`, EXIT_USAGE, groupUsage(group))
   }
 
   try {
     const { values, positionals } = parseCommandLine(argv, { ...GLOBAL_OPTIONS, ...command.options })
-    if (values.help) {
+    const args = positionals.slice(consumed + (asksHelp ? 1 : 0))
+    // Checked before --help too: `keys list typo --help` is as wrong as `keys list typo`.
+    if (args.length > command.arity) throw new UsageError(`unexpected argument '${args[command.arity]}'`, true)
+    if (asksHelp || values.help) {
       io.stdout.write(commandUsage(command) + '\n')
       return EXIT_OK
     }
-    const args = positionals.slice(consumed)
-    if (args.length > command.arity) throw new UsageError(`unexpected argument '${args[command.arity]}'`, true)
     if (values.local && values.remote) throw new UsageError('--local and --remote exclude each other')
     const remote = values.remote === true
     if (remote && typeof values['persist-to'] === 'string') throw new UsageError('--persist-to applies to the local database only')

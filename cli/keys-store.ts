@@ -79,6 +79,8 @@ export interface NewKeyInput {
   policy: string | null
   expiresAt: number | null
   now: number
+  /** The Odoo uid, when the credentials were checked against Odoo (null or absent: not known yet). */
+  odooUid?: number | null
   /** Revoke the active keys with this name in the same batch (the demo key of `npm start` replaces its predecessor). */
   replaceActiveNamed?: string
 }
@@ -115,9 +117,9 @@ export async function keyCreation(credentialsKey: CryptoKey, input: NewKeyInput)
     )
   }
   statements.push(
-    sql`INSERT INTO api_keys (id, name, prefix, odoo_login, odoo_secret, policy, created_at, expires_at)
-        VALUES (${id}, ${input.name}, ${prefix}, ${input.odooLogin}, ${sealed}, ${input.policy}, ${input.now},
-                ${input.expiresAt})`,
+    sql`INSERT INTO api_keys (id, name, prefix, odoo_login, odoo_secret, odoo_uid, policy, created_at, expires_at)
+        VALUES (${id}, ${input.name}, ${prefix}, ${input.odooLogin}, ${sealed}, ${input.odooUid ?? null}, ${input.policy},
+                ${input.now}, ${input.expiresAt})`,
     sql`INSERT INTO api_key_secrets (key_hash, key_id, prefix, created_at) VALUES (${keyHash}, ${id}, ${prefix}, ${input.now})`,
   )
   return { created: { id, name: input.name, key, prefix }, statements }
@@ -151,6 +153,26 @@ export async function revokeKey(target: D1Target, id: string, now: number): Prom
 /** Replaces a key's policy; `found: false` when no key has this id. Takes effect on the key's next request. */
 export async function setPolicy(target: D1Target, id: string, policy: string): Promise<{ found: boolean }> {
   const [updated = []] = await executeSql(target, sql`UPDATE api_keys SET policy = ${policy} WHERE id = ${id} RETURNING id`)
+  return { found: updated.length > 0 }
+}
+
+/**
+ * Replaces a key's Odoo secret (sealed under CREDENTIALS_KEY, the key id as associated data) and its uid: the uid
+ * Odoo answered when the new secret was checked, or NULL (not known) when it was not, so a uid found with the old
+ * secret is never kept for the new one. Revoked keys are left alone; `found: false` when no active row matched.
+ */
+export async function replaceOdooSecret(
+  target: D1Target,
+  credentialsKey: CryptoKey,
+  id: string,
+  odooSecret: string,
+  odooUid: number | null,
+): Promise<{ found: boolean }> {
+  const sealed = await sealSecret(credentialsKey, odooSecret, id)
+  const [updated = []] = await executeSql(
+    target,
+    sql`UPDATE api_keys SET odoo_secret = ${sealed}, odoo_uid = ${odooUid} WHERE id = ${id} AND revoked_at IS NULL RETURNING id`,
+  )
   return { found: updated.length > 0 }
 }
 

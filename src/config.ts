@@ -5,8 +5,9 @@
 import { z } from 'zod'
 import type { Env } from './env'
 
-export const ODOO_PROTOCOLS = ['jsonrpc', 'json2', 'auto'] as const
-export type OdooProtocolSetting = (typeof ODOO_PROTOCOLS)[number]
+import { ODOO_PROTOCOLS, type OdooProtocolSetting } from './odoo/types'
+
+export { ODOO_PROTOCOLS, type OdooProtocolSetting }
 
 /** Default for `ODOO_TIMEOUT_MS`: 30 seconds. */
 const DEFAULT_ODOO_TIMEOUT_MS = 30_000

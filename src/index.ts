@@ -16,6 +16,7 @@ import type { Env } from './env'
 import { auditTrail } from './http/audit'
 import { bearerAuth } from './http/auth'
 import { httpError } from './http/errors'
+import { oauthDiscoveryRoutes } from './http/oauth-discovery'
 import { originGuard, readJsonRpcBody, requireJsonContentType } from './http/transport-guard'
 import type { GatewayEnv } from './http/types'
 import { API_KEY_PREFIX } from './keys/key-format'
@@ -61,6 +62,7 @@ app.all('/mcp', (c) =>
   }),
 )
 
+app.route('/', oauthDiscoveryRoutes)
 app.route('/admin', adminRoutes)
 app.route('/hooks', webhookRoutes)
 

@@ -8,7 +8,7 @@ import { sql } from '../sql'
 
 const list: Command = {
   name: 'alerts list',
-  summary: 'List security alerts (rate limits, failed-auth bursts, denied or new models, off hours, spikes)',
+  summary: 'List security alerts (rate limits, failed-auth bursts, denied models or fields, new models, off hours, spikes)',
   synopsis: '[--since WHEN] [--limit N] [--json]',
   description: 'Lists alerts newest first. --since takes a duration back from now (24h, 7d) or an ISO 8601 date; default 7d.',
   options: {

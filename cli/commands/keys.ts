@@ -1,13 +1,46 @@
-/** `odoo-mcp keys create|list|show|rotate|revoke|policy set|policy show`. */
+/** `odoo-mcp keys create|list|show|rotate|revoke|set-odoo-secret|policy set|policy show`. */
 import { readFile } from 'node:fs/promises'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
 import { loadCredentialsKey } from '../credentials'
 import { CliError, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime, isoOrNull } from '../format'
-import { describeNotification, notifyGateway, type Notification } from '../gateway'
+import { adminPost, describeNotification, notifyGateway, type Notification } from '../gateway'
 import { checkLogin, checkName, parseMoment, readSecret } from '../key-input'
-import { createKey, expiresSoon, getKey, listKeys, revokeKey, rotateKey, setPolicy, statusOf, type KeyRecord } from '../keys-store'
+import {
+  createKey,
+  expiresSoon,
+  getKey,
+  listKeys,
+  replaceOdooSecret,
+  revokeKey,
+  rotateKey,
+  setPolicy,
+  statusOf,
+  type KeyRecord,
+} from '../keys-store'
+import { describeVerification, verifyOdooCredentials, type VerifiedCredentials } from '../odoo-verify'
 import { PolicyError, preparePolicy } from '../policy'
+
+
+/** The --odoo-secret-file option, which create and set-odoo-secret require. */
+function requiredSecretFile(context: CommandContext): string {
+  const secretFile = stringOption(context, 'odoo-secret-file')
+  if (secretFile === undefined) {
+    throw new UsageError('--odoo-secret-file is required: a file holding the Odoo API key or password, or - for standard input')
+  }
+  return secretFile
+}
+
+/** CREDENTIALS_KEY, which seals Odoo secrets: --credentials-key-file, the environment, or .dev.vars locally. */
+async function credentialsKeyOf(context: CommandContext): Promise<CryptoKey> {
+  const { key } = await loadCredentialsKey({
+    remote: context.target.remote,
+    keyFile: stringOption(context, 'credentials-key-file'),
+    projectDir: context.projectDir,
+    env: context.env,
+  })
+  return key
+}
 
 const KEY_ID = /^key_[0-9a-f]{16}$/
 
@@ -39,6 +72,26 @@ async function readPolicy(file: string | undefined): Promise<string | null> {
   }
 }
 
+const VERIFY_NOTE = [
+  'Before anything is stored, the gateway checks the login and secret against its Odoo, the way the key will use',
+  'them (signed admin call; --gateway, ODOO_MCP_GATEWAY_URL, local default http://127.0.0.1:8787 or the URL',
+  '`npm start` wrote): a secret Odoo refuses is never stored. Over JSON-RPC Odoo tells only that the login or the',
+  'secret is wrong, never which; over JSON-2 the API key alone identifies the user, and the gateway checks that it',
+  'belongs to LOGIN. The uid Odoo answers is stored with the key. --no-verify skips the check (offline provisioning,',
+  'no gateway running): a wrong login or secret then shows at the first tool call.',
+].join('\n')
+
+const NO_VERIFY_OPTION = {
+  type: 'boolean',
+  description: 'Do not check the login and secret against Odoo through the gateway (offline provisioning)',
+} as const
+
+const CREDENTIALS_KEY_FILE_OPTION = {
+  type: 'string',
+  value: 'FILE',
+  description: 'File holding CREDENTIALS_KEY (for --remote, unless the env variable is set)',
+} as const
+
 const create: Command = {
   name: 'keys create',
   summary: 'Create a key acting as one Odoo user; prints the key once',
@@ -49,6 +102,7 @@ const create: Command = {
     "The Odoo secret (that user's API key, or password) is read from FILE, or from standard input with",
     '`--odoo-secret-file -`; it is never accepted on the command line. It is stored encrypted with CREDENTIALS_KEY',
     '(from the environment variable, --credentials-key-file, or .dev.vars next to the wrangler config when local).',
+    VERIFY_NOTE,
   ].join('\n'),
   options: {
     name: { type: 'string', value: 'NAME', description: 'What the key is for, 1-100 characters (required)' },
@@ -64,11 +118,8 @@ const create: Command = {
       description: 'Expiry: a duration from now (90d, 12h, 30m, 45s) or an ISO 8601 date/date-time (2026-12-31, 2026-12-31T18:00:00Z)',
     },
     policy: { type: 'string', value: 'FILE', description: 'JSON policy document; without one the key may use nothing' },
-    'credentials-key-file': {
-      type: 'string',
-      value: 'FILE',
-      description: 'File holding CREDENTIALS_KEY (for --remote, unless the env variable is set)',
-    },
+    'credentials-key-file': CREDENTIALS_KEY_FILE_OPTION,
+    'no-verify': NO_VERIFY_OPTION,
   },
   arity: 0,
   async run(context) {
@@ -76,29 +127,30 @@ const create: Command = {
     const odooLogin = checkLogin(stringOption(context, 'odoo-login'))
     const expires = stringOption(context, 'expires')
     const expiresAt = expires === undefined ? null : parseMoment('expires', expires, context.now)
-    const secretFile = stringOption(context, 'odoo-secret-file')
-    if (secretFile === undefined) {
-      throw new UsageError('--odoo-secret-file is required: a file holding the Odoo API key or password, or - for standard input')
-    }
+    const secretFile = requiredSecretFile(context)
     // Everything the user could get wrong on the command line is checked before reading stdin or files.
-    const { key: credentialsKey } = await loadCredentialsKey({
-      remote: context.target.remote,
-      keyFile: stringOption(context, 'credentials-key-file'),
-      projectDir: context.projectDir,
-      env: context.env,
-    })
+    const credentialsKey = await credentialsKeyOf(context)
     const policy = await readPolicy(stringOption(context, 'policy'))
     const odooSecret = await readSecret(secretFile, context.io)
+    const verified = await verifyUnlessAsked(context, odooLogin, odooSecret, 'No key was created.')
     const created = await createKey(context.target, credentialsKey, {
       name,
       odooLogin,
       odooSecret,
+      odooUid: verified?.uid ?? null,
       policy,
       expiresAt,
       now: context.now,
     })
     if (context.json) {
-      printJson(context, { id: created.id, name: created.name, key: created.key, prefix: created.prefix })
+      printJson(context, {
+        id: created.id,
+        name: created.name,
+        key: created.key,
+        prefix: created.prefix,
+        odooUid: verified?.uid ?? null,
+        verified: verified !== undefined,
+      })
       return EXIT_OK
     }
     print(
@@ -109,12 +161,24 @@ const create: Command = {
         `    ${created.key}`,
         '',
         'This is the only time the key is shown: store it now. Only its hash is kept, it cannot be recovered.',
+        describeVerification(odooLogin, verified),
         `Expires: ${formatTime(expiresAt, 'never')}`,
         ...(policy === null ? ['No policy: the key may not use any tool until it has one (--policy FILE).'] : []),
       ].join('\n'),
     )
     return EXIT_OK
   },
+}
+
+/** The Odoo credentials checked through the gateway, or undefined with --no-verify. @throws CliError */
+async function verifyUnlessAsked(
+  context: CommandContext,
+  login: string,
+  secret: string,
+  unchanged: string,
+): Promise<VerifiedCredentials | undefined> {
+  if (context.values['no-verify'] === true) return undefined
+  return verifyOdooCredentials(context, login, secret, unchanged)
 }
 
 function recordJson(record: KeyRecord, now: number) {
@@ -207,6 +271,15 @@ async function keyArgument(context: CommandContext): Promise<KeyRecord> {
   return record
 }
 
+/**
+ * `keys create` and `keys set-odoo-secret` store the uid Odoo answered when they checked the credentials. Without the
+ * check (--no-verify, or keys made before it existed) it is unknown: the gateway fills it in at the first use only
+ * over JSON-RPC (`common.authenticate`); JSON-2 never tells it.
+ */
+const UID_NOT_KNOWN =
+  'not known (the credentials were not checked against Odoo: over JSON-RPC the gateway records it at first use, ' +
+  'over JSON-2 it never learns it; `keys set-odoo-secret` checks them and records it)'
+
 const show: Command = {
   name: 'keys show',
   summary: 'Show one key',
@@ -227,7 +300,7 @@ const show: Command = {
       ['Name', record.name],
       ['Prefix', record.prefix],
       ['Odoo login', record.odooLogin],
-      ['Odoo uid', record.odooUid === null ? '- (resolved at first use)' : String(record.odooUid)],
+      ['Odoo uid', record.odooUid === null ? UID_NOT_KNOWN : String(record.odooUid)],
       ['Status', statusText(record, context.now)],
       ['Created', formatTime(record.createdAt)],
       ['Expires', formatTime(record.expiresAt, 'never')],
@@ -305,6 +378,64 @@ const policyShow: Command = {
   },
 }
 
+const setOdooSecret: Command = {
+  name: 'keys set-odoo-secret',
+  summary: "Replace the Odoo secret a key uses (checked against Odoo first); applies at once",
+  synopsis: 'ID --odoo-secret-file FILE [--no-verify]',
+  description: [
+    "Replaces the Odoo secret (the Odoo user's API key, or password) of a key: same key, ID, policy and Odoo login.",
+    'The secret is read from FILE, or from standard input with `--odoo-secret-file -`; never from the command line.',
+    "Unless --no-verify, the gateway first checks it with the key's Odoo login against its Odoo, as `keys create`",
+    'does: a secret Odoo refuses is not stored. The uid Odoo answers replaces the stored one (with --no-verify it is',
+    'cleared: not known until checked). Then the gateway reloads the key, so the next request uses the new secret,',
+    "and records the change in the key's audit chain (`odoo-mcp audit search --key ID`: admin/set-odoo-secret, never",
+    'the secret). If the gateway cannot be reached, the change applies within KEY_CACHE_TTL_SECONDS and is not',
+    'recorded in the audit log; the CLI says so.',
+  ].join('\n'),
+  options: {
+    'odoo-secret-file': {
+      type: 'string',
+      value: 'FILE',
+      description: "File holding the Odoo user's new API key or password; - reads standard input (required)",
+    },
+    'credentials-key-file': CREDENTIALS_KEY_FILE_OPTION,
+    'no-verify': NO_VERIFY_OPTION,
+  },
+  arity: 1,
+  async run(context) {
+    const id = keyIdArgument(context)
+    const secretFile = requiredSecretFile(context)
+    const credentialsKey = await credentialsKeyOf(context)
+    const record = await getKey(context.target, id)
+    if (!record) throw new CliError(`no key with ID ${id}`)
+    const status = statusOf(record, context.now)
+    if (status !== 'active') {
+      throw new CliError(`key ${id} is ${status}: a new Odoo secret would not make it usable; create a new key instead`)
+    }
+    const odooSecret = await readSecret(secretFile, context.io)
+    const verified = await verifyUnlessAsked(context, record.odooLogin, odooSecret, 'The key was not changed.')
+    const odooUid = verified?.uid ?? null
+    const { found } = await replaceOdooSecret(context.target, credentialsKey, id, odooSecret, odooUid)
+    if (!found) throw new CliError(`key ${id} was revoked meanwhile: its Odoo secret was not replaced`)
+    const recorded = await adminPost<{ audit_seq?: number }>(context, `/admin/keys/${id}/odoo-secret-replaced`, {
+      verified: verified !== undefined,
+      odoo_uid: odooUid,
+    })
+    context.io.stderr.write(
+      (recorded.ok
+        ? `Applied now: the gateway at ${recorded.gateway} reloaded the key and recorded the change in its audit chain.`
+        : `Could not tell the gateway${recorded.gateway ? ` at ${recorded.gateway}` : ''} (${recorded.reason}): the change applies ` +
+          'within the key cache time (KEY_CACHE_TTL_SECONDS, 30 s by default), and it is NOT recorded in the audit log.') + '\n',
+    )
+    if (context.json) {
+      printJson(context, { id, odooLogin: record.odooLogin, odooUid, verified: verified !== undefined, audited: recorded.ok })
+    } else {
+      print(context, [`Odoo secret of key ${id} (${record.name}) replaced.`, describeVerification(record.odooLogin, verified)].join('\n'))
+    }
+    return EXIT_OK
+  },
+}
+
 const DEFAULT_GRACE = '24h'
 
 const rotate: Command = {
@@ -351,4 +482,4 @@ const rotate: Command = {
   },
 }
 
-export const keyCommands: Command[] = [create, list, show, rotate, revoke, policySet, policyShow]
+export const keyCommands: Command[] = [create, list, show, rotate, revoke, setOdooSecret, policySet, policyShow]

@@ -8,6 +8,20 @@ export interface BannerInput {
   odoo: string
   /** Lines shown after the Odoo line (key id, where the key is saved, how to create keys...). */
   notes: string[]
+  /** The demo Odoo's users, one aligned line each (demo mode only). */
+  demoUsers?: string[]
+}
+
+/**
+ * Inspector releases after 0.22.0 declare Node 22 or newer, so a bare `npx @modelcontextprotocol/inspector` on Node 20
+ * resolves to 0.15, whose CLI has no --header. 0.22.0 runs on Node 20 (npm prints an EBADENGINE warning) and newer.
+ * test/node/cli-start.test.ts runs this exact command, as the README prints it, against `npm start`.
+ */
+export const INSPECTOR = '@modelcontextprotocol/inspector@0.22.0'
+
+/** The terminal command that lists the gateway's tools with MCP Inspector; `token` may be a shell expression. */
+export function inspectorCommand(mcpUrl: string, token: string): string {
+  return `npx ${INSPECTOR} --cli ${mcpUrl} --transport http --header "Authorization: Bearer ${token}" --method tools/list`
 }
 
 const RULE = '─'.repeat(78)
@@ -19,7 +33,7 @@ function indent(text: string, spaces: number): string {
     .join('\n')
 }
 
-export function formatBanner({ mcpUrl, key, odoo, notes }: BannerInput): string {
+export function formatBanner({ mcpUrl, key, odoo, notes, demoUsers }: BannerInput): string {
   const token = key ?? '<API key>'
   const bearer = `Bearer ${token}`
   // Hand-formatted so the args stay on one line; every value goes through JSON.stringify. mcp-remote's documented
@@ -50,12 +64,22 @@ export function formatBanner({ mcpUrl, key, odoo, notes }: BannerInput): string 
     `  MCP URL:  ${mcpUrl}`,
     `  API key:  ${token}`,
     '',
-    '  MCP Inspector (npx @modelcontextprotocol/inspector):',
+    `  MCP Inspector (web UI: npx ${INSPECTOR}; on Node 20 npm warns about its engine, harmlessly):`,
     `    Transport Type: Streamable HTTP    URL: ${mcpUrl}`,
     `    Header:         Authorization: ${bearer}`,
     '    or from a terminal:',
-    `    npx @modelcontextprotocol/inspector --cli ${mcpUrl} --transport http --header "Authorization: ${bearer}" --method tools/list`,
+    `    ${inspectorCommand(mcpUrl, token)}`,
     '',
+    ...(demoUsers
+      ? [
+          '  Demo Odoo users (login, Odoo API key, what the user may do; each password is the login):',
+          ...demoUsers.map((line) => `    ${line}`),
+          '  A key acting as one of them (write a policy file first: README, "Key policies"):',
+          '    echo odoo-apikey-sales_agent | npx odoo-mcp keys create --name "sales agent" --odoo-login sales_agent \\',
+          '        --odoo-secret-file - --policy policy.json',
+          '',
+        ]
+      : []),
     '  Claude Desktop (claude_desktop_config.json, through mcp-remote):',
     indent(claudeDesktop, 4),
     '',

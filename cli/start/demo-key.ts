@@ -7,6 +7,7 @@ import { dirname } from 'node:path'
 import { parseApiKey } from '../../src/keys/key-format'
 import { openSecret, sha256Hex } from '../../src/lib/crypto'
 import { executeSql, type D1Target } from '../d1'
+import { DEMO_USER_BY_LOGIN } from '../../test/odoo-sim/users'
 import { createKey } from '../keys-store'
 import { DEMO_POLICY } from '../policy'
 import { quote } from '../sql'
@@ -15,6 +16,11 @@ export const DEMO_KEY_NAME = 'demo (npm start)'
 export const DEMO_LOGIN = 'admin'
 /** The simulator gives every user the API key `odoo-apikey-<login>`. */
 export const DEMO_ODOO_SECRET = `odoo-apikey-${DEMO_LOGIN}`
+/**
+ * The demo user's uid in the simulator (fixed, like its API key). The key is provisioned before the gateway starts,
+ * so it cannot be checked through it (`keys create` does that); the simulator's own table says who the user is.
+ */
+export const DEMO_UID = DEMO_USER_BY_LOGIN.get(DEMO_LOGIN)!.uid
 
 export interface DemoKey {
   id: string
@@ -33,13 +39,13 @@ async function readSavedKey(file: string): Promise<string | undefined> {
 
 /**
  * The saved key's id if its row is still active and its secret opens with today's CREDENTIALS_KEY. The same call
- * refreshes what may have changed since: the demo policy, and the uid (the simulator is new on every start).
+ * refreshes what may have changed since: the demo policy, and the uid (a key made by an older version has none).
  */
 async function reusableId(target: D1Target, credentialsKey: CryptoKey, key: string, now: number): Promise<string | undefined> {
   const policy = DEMO_POLICY === null ? null : JSON.stringify(DEMO_POLICY)
   const [rows = []] = await executeSql(
     target,
-    `UPDATE api_keys SET policy = ${quote(policy)}, odoo_uid = NULL
+    `UPDATE api_keys SET policy = ${quote(policy)}, odoo_uid = ${quote(DEMO_UID)}
       WHERE id = (SELECT key_id FROM api_key_secrets WHERE key_hash = ${quote(await sha256Hex(key))} AND retires_at IS NULL)
         AND name = ${quote(DEMO_KEY_NAME)} AND revoked_at IS NULL
         AND (expires_at IS NULL OR expires_at > ${quote(now)})
@@ -69,6 +75,7 @@ export async function provisionDemoKey(
     name: DEMO_KEY_NAME,
     odooLogin: DEMO_LOGIN,
     odooSecret: DEMO_ODOO_SECRET,
+    odooUid: DEMO_UID,
     policy: DEMO_POLICY === null ? null : JSON.stringify(DEMO_POLICY),
     expiresAt: null,
     now,

@@ -15,7 +15,9 @@ import { writeGatewayUrlFile } from '../gateway'
 import { CliError, EXIT_USAGE } from '../errors'
 import { formatBanner } from './banner'
 import { provisionDemoKey, DEMO_LOGIN } from './demo-key'
+import { demoUserLines } from './demo-users'
 import { ensureDevVars } from './dev-vars'
+import { checkOdoo, type OdooCheck } from './odoo-check'
 import { isPortFree, startWranglerDev, waitUntilReady } from './wrangler-dev'
 
 const HOST = '127.0.0.1'
@@ -135,6 +137,7 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
   let simulator: Awaited<ReturnType<typeof startOdooSimulator>> | undefined
   let key: string | undefined
   let odooLine: string
+  let odooCheck: Promise<OdooCheck> | undefined
   const notes: string[] = []
   if (demo) {
     simulator = await startOdooSimulator({ version: 19, host: HOST, port: 0 })
@@ -149,8 +152,11 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
       'To use a real Odoo, set ODOO_URL (and ODOO_DB) in .dev.vars.',
     )
   } else {
-    const url = env.ODOO_URL || devVars.values.ODOO_URL || fromToml.ODOO_URL
+    const setting = (name: string) => env[name] || devVars.values[name] || fromToml[name]
+    const url = setting('ODOO_URL')!
     odooLine = `Odoo: ${url}.`
+    // Runs while wrangler starts; reported before the banner.
+    odooCheck = checkOdoo({ url, db: setting('ODOO_DB'), protocol: setting('ODOO_PROTOCOL') })
     notes.push(
       'Create a key for an Odoo user (the secret is read from a file, or - for stdin):',
       '  npx odoo-mcp keys create --name "my agent" --odoo-login LOGIN --odoo-secret-file FILE',
@@ -171,10 +177,12 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
   const base = `http://${HOST}:${port}`
   // Where this gateway listens, for the key CLI's "apply now" calls (cli/gateway.ts) when PORT is not 8787.
   await writeGatewayUrlFile(persistTo ?? join(projectDir, '.wrangler'), base)
-  void waitUntilReady(`${base}/healthz`, wrangler).then((readiness) => {
+  void waitUntilReady(`${base}/healthz`, wrangler).then(async (readiness) => {
     if (!readiness.ok && readiness.detail === 'wrangler dev exited') return
     if (!readiness.ok) say(`Warning: ${readiness.detail}`)
-    process.stdout.write(`\n${formatBanner({ mcpUrl: `${base}/mcp`, key, odoo: odooLine, notes })}\n\n`)
+    const odoo = await odooCheck
+    const odooNotes = odoo ? [odoo.line, ...notes] : notes
+    process.stdout.write(`\n${formatBanner({ mcpUrl: `${base}/mcp`, key, odoo: odooLine, notes: odooNotes, demoUsers: demo ? demoUserLines() : undefined })}\n\n`)
   })
 
   const code = await wrangler.exited

@@ -5,14 +5,21 @@
  *
  *   rate_limit     a key hit its rate limit (or the gateway-wide one)
  *   auth_failures  N failed authentications from one IP, or with one key prefix, within M minutes
- *   model_denied   the policy refused a key a model or a field
+ *   model_denied   the policy refused a key a model, or an operation on a model (read, create, write, unlink)
+ *   field_denied   the policy refused a key fields of a model it may use (read, filtered, sorted, grouped, written)
  *   new_model      a key used a model it had never used (after its first hour)
  *   off_hours      a key was used outside the working hours its policy sets
  *   volume_spike   a key's requests in 5 minutes exceed its own baseline by a factor
  *
- * Each alert is throttled per (rule, subject): at most one per ALERT_THROTTLE_MINUTES.
+ * Each alert is throttled per (rule, subject): at most one per ALERT_THROTTLE_MINUTES; field_denied per key, model
+ * and field, one alert naming the fields of one call not alerted on within that time.
+ *
+ * Both refusal rules read what the guard refused from `record.refusal` (src/errors.ts, PolicyRefusal), never from the
+ * record's `model`: a call on sale.order can be refused res.users through a domain path, or only a field of
+ * sale.order. Other `policy_denied` refusals (a name search, a context key, an operator, a field type) raise none:
+ * they say how the call was written, not what the key reached for.
  */
-import type { AuditRecord } from '../audit/record'
+import type { AuditRecord, RecordedRefusal } from '../audit/record'
 
 /** The pseudo-model alert subscribers subscribe to (`odoo-mcp webhooks add --alerts`). */
 export const ALERTS_MODEL = '_alerts'
@@ -42,7 +49,10 @@ export const DEFAULT_ALERT_CONFIG: AlertConfig = {
   spikeMinimum: 50,
 }
 
-export type AlertRule = 'rate_limit' | 'auth_failures' | 'model_denied' | 'new_model' | 'off_hours' | 'volume_spike'
+/** Codes of the records an admin change appends to a key's chain (`keys set-odoo-secret`). */
+const ADMIN_CHANGE_CODES: ReadonlySet<string> = new Set(['odoo_credentials_verified', 'odoo_credentials_not_verified'])
+
+export type AlertRule = 'rate_limit' | 'auth_failures' | 'model_denied' | 'field_denied' | 'new_model' | 'off_hours' | 'volume_spike'
 
 export interface Alert {
   rule: AlertRule
@@ -57,7 +67,7 @@ export interface Alert {
 export interface AlertState {
   /** Failure times per subject (ip:… / prefix:…), pruned to the window. */
   failures: Record<string, number[]>
-  /** Last alert time per rule:subject. */
+  /** Last alert time per throttle key (rule:subject; field_denied:key:model:field), pruned (MAX_THROTTLE_KEYS). */
   lastAlert: Record<string, number>
   /** Models this key has used, and when the key was first seen. */
   models: string[]
@@ -79,6 +89,33 @@ const BUCKET_MS = 5 * 60_000
 const BASELINE_BUCKETS = 6
 const LEARNING_MS = 60 * 60_000
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']
+/**
+ * Throttle keys kept before expired ones are dropped: models and field names are chosen by the client, so invented
+ * ones would otherwise grow the stored state without end. Beyond it even after that, the oldest go.
+ */
+export const MAX_THROTTLE_KEYS = 500
+
+/** Drops throttle keys that no longer throttle anything, then the oldest if there are still too many. */
+function pruneThrottle(state: AlertState, now: number, throttleMs: number): void {
+  const entries = Object.entries(state.lastAlert)
+  if (entries.length <= MAX_THROTTLE_KEYS) return
+  const live = entries.filter(([, time]) => now - time < throttleMs)
+  state.lastAlert = Object.fromEntries(live.sort(([, a], [, b]) => a - b).slice(-MAX_THROTTLE_KEYS))
+}
+
+/** `a, b and 3 more`: the names a record kept, and how many it left out. */
+function nameList(names: string[], total = names.length): string {
+  return `${names.join(', ')}${total > names.length ? ` and ${total - names.length} more` : ''}`
+}
+
+/** The text of a model_denied alert: the model the policy refused (not necessarily the one called), and why. */
+function modelDeniedMessage(refusal: Extract<RecordedRefusal, { kind: 'model' | 'operation' }>, keyName: string): string {
+  if (refusal.kind === 'operation') {
+    return `${keyName} was denied ${refusal.model} (operation ${refusal.operation}) by its policy${refusal.via ? ` (needed by ${refusal.via})` : ''}`
+  }
+  if (refusal.noPolicy) return `${keyName} was denied ${refusal.model}: the key has no policy`
+  return `${keyName} was denied ${refusal.model} by its policy${refusal.via ? ` (reached through ${refusal.via})` : ''}`
+}
 
 /** Local weekday and minute of `time` in `timezone`. */
 function localTime(time: number, timezone: string): { day: number; minute: number } {
@@ -96,11 +133,14 @@ export function isWithinWorkingHours(hours: WorkingHours, time: number): boolean
 /** Evaluates one record; returns the alerts to raise (already throttled) and mutates `state`. */
 export function evaluate(record: AuditRecord, state: AlertState, config: AlertConfig, workingHours?: WorkingHours): Alert[] {
   const alerts: Alert[] = []
-  const raise = (rule: AlertRule, subject: string, message: string) => {
-    const key = `${rule}:${subject}`
+  pruneThrottle(state, record.time, config.throttleMs)
+  const throttled = (key: string) => {
     const last = state.lastAlert[key]
-    if (last !== undefined && record.time - last < config.throttleMs) return
-    state.lastAlert[key] = record.time
+    return last !== undefined && record.time - last < config.throttleMs
+  }
+  const raise = (rule: AlertRule, subject: string, message: string, throttleKeys = [`${rule}:${subject}`]) => {
+    if (throttleKeys.every(throttled)) return
+    for (const key of throttleKeys) state.lastAlert[key] = record.time
     alerts.push({ rule, subject, time: record.time, keyId: record.keyId, message, requestId: record.requestId })
   }
   const keyName = record.keyName ? `'${record.keyName}' (${record.keyId})` : record.keyId ?? 'unknown key'
@@ -122,11 +162,31 @@ export function evaluate(record: AuditRecord, state: AlertState, config: AlertCo
   }
 
   if (!record.keyId) return alerts
+  // An administrator's change recorded in the key's chain (src/admin/routes.ts) is not a use of the key: no off-hours
+  // alert, no volume. Told apart by its code, which only the gateway sets (a client chooses the method name).
+  if (record.code !== null && ADMIN_CHANGE_CODES.has(record.code)) return alerts
   state.firstSeen ??= record.time
 
-  if (record.code === 'policy_denied' && record.model) raise('model_denied', `${record.keyId}:${record.model}`, `${keyName} was denied ${record.model} by its policy`)
+  const refusal = record.code === 'policy_denied' ? record.refusal : undefined
+  if (refusal?.kind === 'field') {
+    // Per field: one alert per call, naming the fields not alerted on within the throttle period.
+    const fresh = refusal.fields.filter((field) => !throttled(`field_denied:${record.keyId}:${refusal.model}:${field}`))
+    if (fresh.length > 0) {
+      // Names beyond those the record kept (MAX_REFUSED_FIELDS) are counted, not named.
+      const total = fresh.length + (refusal.fieldCount ?? refusal.fields.length) - refusal.fields.length
+      raise(
+        'field_denied',
+        `${record.keyId}:${refusal.model}:${fresh.join(',')}`,
+        `${keyName} was denied ${total === 1 ? 'field' : 'fields'} ${nameList(fresh, total)} of ${refusal.model} by its policy (in ${refusal.where})`,
+        fresh.map((field) => `field_denied:${record.keyId}:${refusal.model}:${field}`),
+      )
+    }
+  } else if (refusal) {
+    raise('model_denied', `${record.keyId}:${refusal.model}`, modelDeniedMessage(refusal, keyName))
+  }
 
-  if (record.outcome === 'ok' && record.model && !state.models.includes(record.model)) {
+  // An ok record with a code (a protocol-version fallback) touched no model, whatever its arguments named.
+  if (record.outcome === 'ok' && record.code === null && record.model && !state.models.includes(record.model)) {
     state.models.push(record.model)
     if (record.time - state.firstSeen >= LEARNING_MS) raise('new_model', `${record.keyId}:${record.model}`, `${keyName} used ${record.model} for the first time`)
   }

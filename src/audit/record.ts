@@ -3,6 +3,8 @@
  * `odoo-mcp audit search --json` (docs/AUDIT.md); D1 columns are their snake_case forms.
  */
 
+import type { PolicyRefusal } from '../errors'
+
 export type AuditOutcome = 'ok' | 'denied' | 'error'
 
 export interface AuditRecord {
@@ -39,13 +41,26 @@ export interface AuditRecord {
    */
   query?: AuditQuery | null
   outcome: AuditOutcome
-  /** Why, for denied and error outcomes: invalid_token, ip_not_allowed, rate_limited, policy, odoo_access_error... */
+  /**
+   * Why, for denied and error outcomes: invalid_token, ip_not_allowed, rate_limited, policy, odoo_access_error...
+   * On an ok outcome, null, or PROTOCOL_VERSION_FALLBACK.
+   */
   code: string | null
   httpStatus: number
   latencyMs: number
   odooLatencyMs: number | null
   responseBytes: number
+  /**
+   * For a `policy_denied` tool call: what the policy refused (a model, an operation, fields), for the alert rules
+   * (src/alerts/rules.ts), which run on the record in the chain's object. Carried there with the record, but not part
+   * of the stored record: not hashed (src/audit/chain.ts lists what is), not written to D1, not in `audit search`.
+   * Client-chosen names in it are cut and made safe like the record's other text (src/audit/trail.ts).
+   */
+  refusal?: RecordedRefusal
 }
+
+/** A refusal as a record carries it: `fieldCount` when it named more fields than it keeps (MAX_REFUSED_FIELDS). */
+export type RecordedRefusal = PolicyRefusal & { fieldCount?: number }
 
 /**
  * What a tool call asked of Odoo besides its domain, each part only when the call had it. Never redacted: with
@@ -77,6 +92,42 @@ export interface ChainedAuditRecord extends AuditRecord {
   seq: number
   prevHash: string
   hash: string
+}
+
+/**
+ * The code of an `ok` record for a protocol version negotiation the client falls back from: a newer client's
+ * `server/discover`, or a request with a newer MCP-Protocol-Version than the gateway speaks (src/http/audit.ts).
+ * Not an error: the client retries with a version the gateway supports.
+ */
+export const PROTOCOL_VERSION_FALLBACK = 'protocol_version_fallback'
+
+/** A record with nothing known yet (outcome `ok`, no key, no method), to fill in from `fields`. */
+export function newAuditRecord(fields: Partial<AuditRecord> & Pick<AuditRecord, 'time' | 'requestId'>): AuditRecord {
+  return {
+    keyId: null,
+    keyName: null,
+    keyPrefix: null,
+    odooUser: null,
+    ip: null,
+    userAgent: null,
+    clientInfo: null,
+    method: null,
+    tool: null,
+    model: null,
+    operation: null,
+    recordIds: [],
+    recordIdsTruncated: false,
+    fields: [],
+    domain: null,
+    query: null,
+    outcome: 'ok',
+    code: null,
+    httpStatus: 0,
+    latencyMs: 0,
+    odooLatencyMs: null,
+    responseBytes: 0,
+    ...fields,
+  }
 }
 
 /** Most record ids kept in one record; a 500-record page fits, a bigger write is marked truncated. */

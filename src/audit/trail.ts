@@ -3,11 +3,11 @@
  * middleware opens it, authentication adds the key, the MCP layer the method, the tool, the model and what was
  * read or written, and the middleware closes it with the outcome, latency and size, then hands it to the chain.
  */
-import { ToolError } from '../errors'
+import { ToolError, type PolicyRefusal } from '../errors'
 import type { AuthorizedRequest, ToolRequest } from '../guard/request'
 import type { ApiKeyRecord } from '../keys/key-store'
 import { OdooError, OdooUnavailableError } from '../odoo/errors'
-import { MAX_RECORDED_IDS, TOOL_OPERATIONS, type AuditOutcome, type AuditQuery, type AuditRecord } from './record'
+import { MAX_RECORDED_IDS, newAuditRecord, PROTOCOL_VERSION_FALLBACK, TOOL_OPERATIONS, type AuditOutcome, type AuditQuery, type AuditRecord, type RecordedRefusal } from './record'
 
 /** The hooks a tool call reports through (mcp/tool.ts). */
 export interface ToolAudit {
@@ -52,6 +52,34 @@ export function queryOf(request: ToolRequest): AuditQuery | null {
   return Object.keys(query).length > 0 ? query : null
 }
 
+/** Field names kept in a refusal (the rest are counted): a hostile call can name thousands. */
+export const MAX_REFUSED_FIELDS = 20
+
+/**
+ * A refusal as the record carries it to the alert rules: client-chosen names cut and made safe like the record's
+ * other text (they end up in alert messages, shown by `alerts list`), at most MAX_REFUSED_FIELDS field names (Odoo's
+ * have at most 63 characters), and `fieldCount` when there were more.
+ */
+export function recordedRefusal(refusal: PolicyRefusal): RecordedRefusal {
+  const via = 'via' in refusal && refusal.via !== undefined ? { via: clip(refusal.via)! } : {}
+  switch (refusal.kind) {
+    case 'model':
+      return { kind: 'model', model: clip(refusal.model)!, ...via, ...(refusal.noPolicy ? { noPolicy: true as const } : {}) }
+    case 'operation':
+      return { kind: 'operation', model: clip(refusal.model)!, operation: clip(refusal.operation)!, ...via }
+    case 'field': {
+      const fields = refusal.fields.slice(0, MAX_REFUSED_FIELDS).map((field) => clip(field.slice(0, 64))!)
+      return {
+        kind: 'field',
+        model: clip(refusal.model)!,
+        fields,
+        where: clip(refusal.where)!,
+        ...(refusal.fields.length > fields.length ? { fieldCount: refusal.fields.length } : {}),
+      }
+    }
+  }
+}
+
 /** Replaces every literal of a domain by "?", keeping its shape (operators, fields, nesting). */
 export function redactDomain(domain: unknown): unknown {
   if (!Array.isArray(domain)) return domain
@@ -64,36 +92,18 @@ export class AuditTrail implements ToolAudit {
   readonly record: AuditRecord
   private readonly started: number
   private toolOutcomeSet = false
+  /** The answer was a protocol version negotiation: its HTTP status is not a refusal. */
+  private versionNegotiation = false
 
   constructor(input: { requestId: string; ip: string | null; userAgent: string | null; redactDomains: boolean }) {
     this.started = performance.now()
     this.redactDomains = input.redactDomains
-    this.record = {
+    this.record = newAuditRecord({
       time: Date.now(),
       requestId: input.requestId,
-      keyId: null,
-      keyName: null,
-      keyPrefix: null,
-      odooUser: null,
       ip: clip(input.ip),
       userAgent: clip(input.userAgent),
-      clientInfo: null,
-      method: null,
-      tool: null,
-      model: null,
-      operation: null,
-      recordIds: [],
-      recordIdsTruncated: false,
-      fields: [],
-      domain: null,
-      query: null,
-      outcome: 'ok',
-      code: null,
-      httpStatus: 0,
-      latencyMs: 0,
-      odooLatencyMs: null,
-      responseBytes: 0,
-    }
+    })
   }
 
   private readonly redactDomains: boolean
@@ -114,6 +124,16 @@ export class AuditTrail implements ToolAudit {
     if (this.record.outcome !== 'ok') return
     this.record.outcome = outcome
     this.record.code = code
+  }
+
+  /**
+   * A protocol version negotiation the client recovers from (http/audit.ts decides): the outcome stays `ok`, with
+   * the code PROTOCOL_VERSION_FALLBACK, whatever the HTTP status of the answer the client falls back on.
+   */
+  versionFallback(): void {
+    if (this.record.outcome !== 'ok' || this.record.code !== null) return
+    this.record.code = PROTOCOL_VERSION_FALLBACK
+    this.versionNegotiation = true
   }
 
   /** The parsed JSON-RPC message: method, MCP clientInfo, and for tools/call the tool name and model. */
@@ -168,8 +188,12 @@ export class AuditTrail implements ToolAudit {
 
   failed(error: unknown): void {
     this.toolOutcomeSet = true
-    if (error instanceof ToolError) this.outcome('denied', error.code)
-    else if (error instanceof OdooError) {
+    if (error instanceof ToolError) {
+      const first = this.record.outcome === 'ok'
+      this.outcome('denied', error.code)
+      // Only with the code it explains (the first outcome set wins); read by the alert rules, never stored.
+      if (first && error.refusal && error.code === 'policy_denied') this.record.refusal = recordedRefusal(error.refusal)
+    } else if (error instanceof OdooError) {
       const name = error.exceptionName
       this.outcome(name === 'AccessError' || name === 'AccessDenied' ? 'denied' : 'error', `odoo_${snake(name)}`)
     } else if (error instanceof OdooUnavailableError) this.outcome('error', 'odoo_unavailable')
@@ -186,7 +210,7 @@ export class AuditTrail implements ToolAudit {
     this.record.responseBytes = responseBytes
     this.record.latencyMs = Math.round(performance.now() - this.started)
     if (status >= 500) this.outcome('error', `http_${status}`)
-    else if (status >= 400) this.outcome('denied', `http_${status}`)
+    else if (status >= 400 && !this.versionNegotiation) this.outcome('denied', `http_${status}`)
     return this.record
   }
 

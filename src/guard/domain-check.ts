@@ -56,6 +56,7 @@ export function createDomainChecker(view: PolicyView) {
         denied(
           `Field '${field}' of model '${current}' is not allowed for this API key (used in the domain${where}; ` +
             'filtering, sorting or grouping on a field reveals its value).',
+          { kind: 'field', model: current, fields: [field], where: `the domain${where}` },
         )
       }
       const info = (await view.fieldsOf(current))[field]
@@ -71,6 +72,8 @@ export function createDomainChecker(view: PolicyView) {
   function requireNameSearch(target: string, condition: string, reach: DomainReach): void {
     // A name search reads the target's records (archived ones too under active_test: false).
     reach.models.add(target)
+    // A target the key may not read at all is refused as that (a model refusal, which alerts as model_denied).
+    view.requireOperation(target, 'read', condition)
     if (view.nameSearchAllowed(target)) return
     denied(
       `${condition} runs Odoo's name search on '${target}', which also matches fields this API key may not see ` +
@@ -95,6 +98,7 @@ export function createDomainChecker(view: PolicyView) {
         denied(
           `${condition} walks the hierarchy of '${target}' through its parent field, and field '${name}' of '${target}' ` +
             'is not allowed for this API key.',
+          { kind: 'field', model: target, fields: [name], where: 'a child_of / parent_of condition of the domain' },
         )
       }
     }

@@ -76,7 +76,12 @@ export function createOrderPlanner(view: PolicyView) {
         if (!info || X2MANY_TYPES.has(info.type) || !(await view.fieldVisible(model, term.field))) {
           if (!fromRequest) continue // a default-order term the key may not see (or Odoo cannot sort by): left out
           if (info && X2MANY_TYPES.has(info.type)) denied(`Cannot sort by '${term.field}': it is a ${info.type} field.`)
-          denied(`Field '${term.field}' of model '${model}' is not allowed for this API key (used in the order).`)
+          denied(`Field '${term.field}' of model '${model}' is not allowed for this API key (used in the order).`, {
+            kind: 'field',
+            model,
+            fields: [term.field],
+            where: 'the order',
+          })
         }
         const byId = info.type === 'many2one' && info.relation && !(await ranksByVisible(info.relation, new Set([`${model}.${term.field}`])))
         parts.push(termText(term, byId ? `${term.field}.id` : term.field))

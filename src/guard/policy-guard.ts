@@ -53,7 +53,10 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
   /** A field used on its own (order, groupby, aggregate): visible, and known to Odoo's metadata. */
   async function requireVisible(model: string, field: string, where: string): Promise<FieldInfo | undefined> {
     if (!(await view.fieldVisible(model, field))) {
-      denied(`Field '${field}' of model '${model}' is not allowed for this API key (used in ${where}; filtering, sorting or grouping on a field reveals its value).`)
+      denied(
+        `Field '${field}' of model '${model}' is not allowed for this API key (used in ${where}; filtering, sorting or grouping on a field reveals its value).`,
+        { kind: 'field', model, fields: [field], where },
+      )
     }
     // Sorting or grouping by display_name ranks by what Odoo composes it from (e.g. a product's hidden code).
     if (field === 'display_name' && !view.nameSearchAllowed(model)) {
@@ -69,6 +72,7 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
       denied(
         `${refused.length === 1 ? 'Field' : 'Fields'} ${quoteList(refused)} of model '${model}' ${refused.length === 1 ? 'is' : 'are'} ` +
           `not allowed for this API key (in ${where}). Call describe_model to see the fields this key may use.`,
+        { kind: 'field', model, fields: refused, where },
       )
     }
   }
@@ -103,7 +107,12 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
     for (const model of reached) {
       const fields = await view.fieldsOf(model)
       if (fields.active && !(await view.fieldVisible(model, 'active'))) {
-        denied(`Context 'active_test: false' shows archived records of '${model}', and field 'active' of '${model}' is not allowed for this API key.`)
+        denied(`Context 'active_test: false' shows archived records of '${model}', and field 'active' of '${model}' is not allowed for this API key.`, {
+          kind: 'field',
+          model,
+          fields: ['active'],
+          where: "the context 'active_test: false'",
+        })
       }
     }
   }

@@ -37,7 +37,12 @@ export function createValuesChecker(view: PolicyView) {
   async function requireWritableField(model: string, field: string, via: string): Promise<void> {
     view.requireOperation(model, 'write', via)
     if (!(await view.fieldVisible(model, field))) {
-      denied(`Field '${field}' of model '${model}' is not allowed for this API key (written by ${via}).`)
+      denied(`Field '${field}' of model '${model}' is not allowed for this API key (written by ${via}).`, {
+        kind: 'field',
+        model,
+        fields: [field],
+        where: `the values to write, through ${via}`,
+      })
     }
   }
 
@@ -119,6 +124,7 @@ export function createValuesChecker(view: PolicyView) {
       denied(
         `${refused.length === 1 ? 'Field' : 'Fields'} ${quoteList(refused)} of model '${model}' ${refused.length === 1 ? 'is' : 'are'} ` +
           'not allowed for this API key (in the values to write). Call describe_model to see the fields this key may use.',
+        { kind: 'field', model, fields: refused, where: 'the values to write' },
       )
     }
     for (const [field, value] of Object.entries(values)) {

@@ -14,7 +14,7 @@
  *   `child_of`) also matches the fields of Odoo's `_rec_names_search` (email, VAT, reference on contacts), which
  *   fields_get does not name: it is allowed only where the key sees every non-sensitive field (`"fields": "*"`).
  */
-import { ToolError } from '../errors'
+import { ToolError, type PolicyRefusal } from '../errors'
 import type { FieldInfo, MetadataSource, ModelFields } from '../odoo/metadata'
 import { isSensitiveField, isSensitiveModel } from '../policy/sensitive'
 import type { ModelPolicy, Operation, Policy } from '../policy/schema'
@@ -22,8 +22,9 @@ import type { ModelPolicy, Operation, Policy } from '../policy/schema'
 export const RELATIONAL_TYPES: ReadonlySet<string> = new Set(['many2one', 'one2many', 'many2many'])
 export const X2MANY_TYPES: ReadonlySet<string> = new Set(['one2many', 'many2many'])
 
-export function denied(message: string): never {
-  throw new ToolError(message, 'policy_denied')
+/** A `policy_denied` refusal; `refusal` says what was refused when it is a model, an operation or fields (alerts). */
+export function denied(message: string, refusal?: PolicyRefusal): never {
+  throw new ToolError(message, 'policy_denied', refusal)
 }
 
 export interface PolicyView {
@@ -56,14 +57,20 @@ export function createPolicyView(policy: Policy | null, metadata: MetadataSource
 
   function requireOperation(model: string, operation: Operation, via?: string): ModelPolicy {
     if (!policy) {
-      denied('This API key has no policy, so it may not use any Odoo model. An administrator can set one with "odoo-mcp keys policy set".')
+      denied('This API key has no policy, so it may not use any Odoo model. An administrator can set one with "odoo-mcp keys policy set".', {
+        kind: 'model',
+        model,
+        ...(via ? { via } : {}),
+        noPolicy: true,
+      })
     }
     const found = entry(model)
-    if (!found) denied(`Model '${model}' is not allowed for this API key${via ? ` (reached through ${via})` : ''}.`)
+    if (!found) denied(`Model '${model}' is not allowed for this API key${via ? ` (reached through ${via})` : ''}.`, { kind: 'model', model, ...(via ? { via } : {}) })
     if (!found.operations.has(operation)) {
       denied(
         `Operation '${operation}' on model '${model}' is not allowed for this API key${via ? ` (needed by ${via})` : ''} ` +
           `(allowed: ${[...found.operations].join(', ')}).`,
+        { kind: 'operation', model, operation, ...(via ? { via } : {}) },
       )
     }
     return found

@@ -3,10 +3,12 @@
  * (outcome, status, latency, size) and appends it to its chain in a Durable Object before the response leaves.
  *
  * A response with data is never released unaudited: if the record cannot be stored, a successful answer is replaced
- * by 503 `audit_unavailable` (the client may retry). Refusals carry no data and are released either way.
+ * by 503 `audit_unavailable` (the client may retry). Refusals carry no data and are released either way, and so are
+ * the answers a newer client falls back on (`protocol_version_fallback`, see isVersionFallback).
  */
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js'
 import type { Context, MiddlewareHandler } from 'hono'
-import type { AuditRecord } from '../audit/record'
+import { PROTOCOL_VERSION_FALLBACK, type AuditRecord } from '../audit/record'
 import { AuditTrail } from '../audit/trail'
 import { unauthenticatedChainFor } from '../audit/unauthenticated-object'
 import type { Env } from '../env'
@@ -42,13 +44,56 @@ function appendToChain(env: Env, record: AuditRecord): Promise<void> {
   })
 }
 
+/** The request an answer was given to, as far as telling a version negotiation apart needs. */
+interface AnsweredRequest {
+  status: number
+  /** The parsed JSON-RPC message (absent when the gateway refused the request before reading it). */
+  message: unknown
+  /** The MCP-Protocol-Version header. */
+  protocolVersion: string | undefined
+}
+
+const JSON_RPC_METHOD_NOT_FOUND = -32601
+/** The SDK's code for a transport-level refusal; with HTTP 400 on a POST, only for an unsupported protocol version. */
+const SDK_TRANSPORT_ERROR = -32000
+/** Protocol versions are dates; a later one than the SDK's latest is a newer client's. */
+const PROTOCOL_VERSION = /^20\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/
+/**
+ * The requests a newer client opens with, none of which names a tool or a model: a `tools/call` refused for its
+ * version stays an error, so no `ok` record ever names a tool call that did not run.
+ */
+const OPENING_METHODS: ReadonlySet<string> = new Set(['server/discover', 'initialize', 'ping', 'tools/list'])
+
+/**
+ * A newer client opening with a protocol version this gateway does not speak yet, answered the way the client falls
+ * back from (it then initializes with an older version): `server/discover` answered "method not found", or a
+ * well-formed opening request (OPENING_METHODS) whose MCP-Protocol-Version is newer than the SDK's latest answered
+ * 400 "Unsupported protocol version". Anything else, an older or malformed version or a tool call included, stays an
+ * error.
+ */
+function isVersionFallback(request: AnsweredRequest, error: { code?: unknown }): boolean {
+  const { method, jsonrpc } = (request.message ?? {}) as { method?: unknown; jsonrpc?: unknown }
+  if (jsonrpc !== '2.0' || typeof method !== 'string') return false
+  if (method === 'server/discover' && error.code === JSON_RPC_METHOD_NOT_FOUND) return true
+  const version = request.protocolVersion?.trim()
+  return (
+    OPENING_METHODS.has(method) &&
+    request.status === 400 &&
+    error.code === SDK_TRANSPORT_ERROR &&
+    version !== undefined &&
+    PROTOCOL_VERSION.test(version) &&
+    version > LATEST_PROTOCOL_VERSION
+  )
+}
+
 /** What the MCP answer says when the tool did not report (the SDK refused the arguments, or the method failed). */
-function inspectAnswer(trail: AuditTrail, body: ArrayBuffer, contentType: string | null): void {
+function inspectAnswer(trail: AuditTrail, body: ArrayBuffer, contentType: string | null, request: AnsweredRequest): void {
   if (trail.toolReported || trail.record.outcome !== 'ok') return
   if (!contentType?.includes('application/json') || body.byteLength > MAX_INSPECTED_BYTES) return
   try {
     const answer = JSON.parse(new TextDecoder().decode(body)) as { error?: { code?: number }; result?: { isError?: boolean } }
-    if (answer.error) trail.outcome('error', `jsonrpc_${answer.error.code ?? 'unknown'}`)
+    if (answer.error && isVersionFallback(request, answer.error)) trail.versionFallback()
+    else if (answer.error) trail.outcome('error', `jsonrpc_${answer.error.code ?? 'unknown'}`)
     else if (answer.result?.isError) trail.outcome('denied', 'invalid_arguments')
   } catch {
     // Not JSON: nothing more to learn.
@@ -70,13 +115,18 @@ export function auditTrail(redactDomains: (env: Env) => boolean): MiddlewareHand
 
     const response = c.res
     const body = await response.arrayBuffer()
-    inspectAnswer(trail, body, response.headers.get('content-type'))
+    inspectAnswer(trail, body, response.headers.get('content-type'), {
+      status: response.status,
+      message: c.get('rpcMessage'),
+      protocolVersion: c.req.header('mcp-protocol-version'),
+    })
     const record = trail.finish(response.status, body.byteLength)
     try {
       await appendToChain(c.env, record)
     } catch (error) {
       logError(error, 'audit append', record.requestId)
-      if (record.outcome === 'ok') {
+      // A version negotiation's answer carries no data either: the client falls back on it, as on a refusal.
+      if (record.outcome === 'ok' && record.code !== PROTOCOL_VERSION_FALLBACK) {
         c.res = Response.json(
           httpErrorBody('audit_unavailable', 'The request could not be recorded in the audit log, so its answer is withheld; retry shortly', record.requestId),
           { status: 503, headers: { 'Retry-After': '1', 'X-Request-Id': record.requestId } },

@@ -7,14 +7,20 @@ import { loadConfig } from '../config'
 import { createKeySession } from '../gateway/session'
 import type { GatewayEnv } from '../http/types'
 import { logError } from '../log'
+import { keyPolicy } from '../policy/key-policy'
+import { toolAvailability } from './availability'
 import { createMcpServer } from './server'
 
 export async function handleMcpPost(c: Context<GatewayEnv>): Promise<Response> {
   const requestId = c.get('requestId')
-  c.get('audit').message(c.get('rpcMessage'))
+  const message = c.get('rpcMessage')
+  c.get('audit').message(message)
   const log = (error: unknown, where: string) => logError(error, where, requestId)
   const server = createMcpServer({
     requestId,
+    // Parsed once per isolate per policy text; a policy that does not parse lists no tool.
+    tools: toolAvailability(keyPolicy(c.get('apiKey'))),
+    calledTool: calledTool(message),
     logError: log,
     audit: c.get('audit'),
     context: () =>
@@ -35,6 +41,12 @@ export async function handleMcpPost(c: Context<GatewayEnv>): Promise<Response> {
   } finally {
     c.executionCtx.waitUntil(server.close())
   }
+}
+
+/** The tool a tools/call message names. */
+function calledTool(message: unknown): string | undefined {
+  const { method, params } = message as { method?: unknown; params?: { name?: unknown } }
+  return method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined
 }
 
 /**

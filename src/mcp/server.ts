@@ -1,11 +1,12 @@
 /**
  * One MCP server per request (stateless Streamable HTTP): any edge instance can serve any request, and the tools a
- * server has are those of the key that made the request.
+ * server has are those of the key that made the request: the ones its policy lets it use at all (availability.ts).
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js'
 import { z } from 'zod'
 import type { ToolAudit } from '../audit/trail'
+import { refusalError, type ToolAvailability } from './availability'
 import { runTool, toolErrorResult, type ToolContext, type ToolDefinition } from './tool'
 import { ALL_TOOLS } from './tools'
 
@@ -41,8 +42,15 @@ const TOOL_SCHEMAS = new Map(
   ]),
 )
 
+/** The arguments of a refused tool: any object, so the refusal says why the tool is unavailable, not what is wrong with them. */
+const ANY_ARGUMENTS = z.looseObject({})
+
 export interface McpServerOptions {
   requestId: string
+  /** The tools this key may use (the others are not listed). */
+  tools: ToolAvailability
+  /** The tool a tools/call request names, if any: when it is one the key may not use, the call is refused with why. */
+  calledTool?: string
   logError(error: unknown, where: string): void
   /** Builds the key's Odoo session; called once, on the first tool call. */
   context(): Promise<ToolContext>
@@ -61,7 +69,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     jsonSchemaValidator: NO_ELICITATION_VALIDATOR,
   })
   let context: Promise<ToolContext> | undefined
-  for (const tool of ALL_TOOLS as unknown as ToolDefinition[]) {
+  for (const tool of options.tools.listed) {
     server.registerTool(
       tool.name,
       {
@@ -82,5 +90,17 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       },
     )
   }
+  // A tool of the gateway this key may not use: registered (unlisted: this request is the call) only to say why.
+  const refusal = options.calledTool === undefined ? undefined : options.tools.refused.get(options.calledTool)
+  if (refusal) {
+    server.registerTool(options.calledTool!, { description: refusal.message, inputSchema: ANY_ARGUMENTS }, async (args) => {
+      const error = refusalError(refusal, args)
+      options.audit.failed(error)
+      return toolErrorResult(error, options)
+    })
+  }
+  // The SDK announces `listChanged: true` as soon as a tool is registered, but a stateless server never sends the
+  // notification: a key's tools change only with its policy, which a client sees on its next tools/list.
+  server.server.registerCapabilities({ tools: { listChanged: false } })
   return server
 }

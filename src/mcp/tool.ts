@@ -12,6 +12,7 @@ import type { AccessGuard } from '../guard/guard'
 import type { GuardedOdoo } from '../guard/guarded-odoo'
 import type { AuthorizedRequest, ToolRequest } from '../guard/request'
 import { OdooError, OdooUnavailableError } from '../odoo/errors'
+import type { Operation } from '../policy/schema'
 
 export interface ToolContext {
   requestId: string
@@ -29,6 +30,11 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   inputSchema: Shape
   outputSchema?: z.ZodRawShape
   annotations: ToolAnnotations
+  /**
+   * What the key's policy must allow on at least one model for tools/list to show the tool (src/mcp/availability.ts):
+   * the operation its plan asks the guard for, or `'any'` for list_models, which lists the models of every operation.
+   */
+  requires: Operation | 'any'
   /** Turns validated arguments into the request the guard checks. Pure; throws ToolError on bad input. */
   plan(args: z.infer<z.ZodObject<Shape>>): ToolRequest
   /** Calls Odoo (through the guarded handle) for an authorized request and returns the structured result. */

@@ -3,10 +3,9 @@
  * (`POST /json/2/<model>/<method>`, Odoo 19+). Every call runs as the API key's own Odoo user, with that user's own
  * secret: Odoo's access rights and record rules apply exactly as in Odoo's UI.
  */
-import type { OdooProtocolSetting } from '../config'
 import { OdooError, OdooUnavailableError, odooErrorFromPayload } from './errors'
 import { describeNonJson, odooHttp, type FetchLike } from './http'
-import type { OdooCallParams, OdooClient, OdooCredentials, OdooProtocol, OdooServerInfo } from './types'
+import type { OdooCallParams, OdooClient, OdooCredentials, OdooProtocol, OdooProtocolSetting, OdooServerInfo } from './types'
 
 export interface OdooClientOptions {
   baseUrl: string

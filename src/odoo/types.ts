@@ -2,6 +2,10 @@
 
 export type OdooProtocol = 'jsonrpc' | 'json2'
 
+/** The `ODOO_PROTOCOL` setting: a protocol, or `auto` (detected from the server's version). */
+export const ODOO_PROTOCOLS = ['jsonrpc', 'json2', 'auto'] as const
+export type OdooProtocolSetting = (typeof ODOO_PROTOCOLS)[number]
+
 export interface OdooCredentials {
   login: string
   /** The user's Odoo API key (JSON-2 needs one) or password (JSON-RPC accepts both). */

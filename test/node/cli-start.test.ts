@@ -2,12 +2,15 @@
  * `npm start` end to end, in a copy of the project (it writes .dev.vars and .wrangler/ next to itself): the demo Odoo,
  * the demo key accepted by the real gateway, the key reused on restart, and a clean stop on SIGINT.
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { cp, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { promisify } from 'node:util'
+import { inspectorCommand } from '../../cli/start/banner'
+import { DEMO_USER_INFO } from '../../cli/start/demo-users'
 import { parseApiKey } from '../../src/keys/key-format'
 import { freePort } from '../support/ports'
 import { projectRoot, WRANGLER_ENV } from '../support/wrangler'
@@ -21,10 +24,10 @@ interface Run {
 }
 
 /** Runs start.mjs until the banner is printed, checks the gateway with `check`, then stops it with SIGINT. */
-async function startAndStop(port: number, check: (output: string) => Promise<void>): Promise<Run> {
+async function startAndStop(port: number, check: (output: string) => Promise<void>, env: Record<string, string> = {}): Promise<Run> {
   const child = spawn(process.execPath, [join(copy, 'scripts', 'start.mjs')], {
     cwd: copy,
-    env: { ...process.env, ...WRANGLER_ENV, PORT: String(port), ODOO_URL: '', CREDENTIALS_KEY: '' },
+    env: { ...process.env, ...WRANGLER_ENV, PORT: String(port), ODOO_URL: '', CREDENTIALS_KEY: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -64,6 +67,22 @@ async function mcpStatus(port: number, key: string): Promise<number> {
   return response.status
 }
 
+const run = promisify(execFile)
+
+/**
+ * The README's MCP Inspector command, run as a newcomer would (from the project directory, after `npm start`), with
+ * only the port changed; the banner must print the same command with the key itself.
+ */
+async function runReadmeInspectorCommand(port: number, key: string, banner: string): Promise<void> {
+  const readme = await readFile(join(projectRoot, 'README.md'), 'utf8')
+  const command = readme.split('\n').find((line) => line.startsWith('npx @modelcontextprotocol/inspector'))
+  expect(command).toBe(inspectorCommand('http://127.0.0.1:8787/mcp', '$(cat .wrangler/odoo-mcp-demo-key)'))
+  expect(banner).toContain(inspectorCommand(`http://127.0.0.1:${port}/mcp`, key))
+  const { stdout } = await run('bash', ['-c', command!.replace(':8787/', `:${port}/`)], { cwd: copy, env: { ...process.env, ...WRANGLER_ENV } })
+  const listed = JSON.parse(stdout) as { tools: { name: string }[] }
+  expect(listed.tools.map((tool) => tool.name)).toContain('search_records')
+}
+
 beforeAll(async () => {
   copy = await mkdtemp(join(tmpdir(), 'odoo-mcp-start-'))
   for (const entry of ['bin', 'cli', 'scripts', 'src', 'test', 'schema.sql', 'wrangler.toml', 'package.json']) {
@@ -88,6 +107,8 @@ it('runs the gateway with a demo Odoo and a demo key that survives restarts', as
     // The gateway finds the key CLI code wrote to D1 (a wrong key is refused, this one is not).
     expect(await mcpStatus(port, firstKey)).not.toBe(401)
     expect(await mcpStatus(port, 'omk_' + '0'.repeat(49))).toBe(401)
+    await runReadmeInspectorCommand(port, firstKey, output)
+    for (const user of DEMO_USER_INFO) expect(output).toMatch(new RegExp(`\\n +${user.login} +${user.apiKey} +${user.access.replace(/[()]/g, '\\$&')}\\n`))
   })
   expect(first.code).toBe(0)
   expect(first.output).toMatch(/Created .*\.dev\.vars/)
@@ -107,6 +128,22 @@ it('runs the gateway with a demo Odoo and a demo key that survives restarts', as
     expect(output).toMatch(/Demo key key_[0-9a-f]{16} reused/)
   })
   expect(second.code).toBe(0)
+})
+
+it('starts with an unreachable ODOO_URL and says so in the banner', async () => {
+  const port = await freePort()
+  const closed = await freePort()
+  const run = await startAndStop(
+    port,
+    async (output) => {
+      expect(output).toContain(`Odoo: http://127.0.0.1:${closed}.`)
+      expect(output).toMatch(new RegExp(`Warning: Odoo at http://127\\.0\\.0\\.1:${closed} did not answer as Odoo: Odoo is unreachable`))
+      expect(output).not.toContain('Demo Odoo users')
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
+    },
+    { ODOO_URL: `http://127.0.0.1:${closed}`, ODOO_DB: 'nowhere' },
+  )
+  expect(run.code).toBe(0)
 })
 
 it('says clearly when the port is taken', async () => {

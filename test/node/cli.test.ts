@@ -111,7 +111,7 @@ describe('keys create', () => {
     const policyFile = await writeSecret('policy.json', '{\n  "version": 1,\n  "models": {"sale.order": {"operations": ["read"], "fields": ["name"]}}\n}\n')
     const result = await cli([
       'keys', 'create', '--name', 'n8n sales sync', '--odoo-login', 'sales_agent',
-      '--odoo-secret-file', secretFile, '--policy', policyFile,
+      '--odoo-secret-file', secretFile, '--policy', policyFile, '--no-verify',
     ])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
@@ -146,13 +146,14 @@ describe('keys create', () => {
     expect(onDisk).not.toContain(secret)
   })
 
-  it('--json prints exactly id, name, key and prefix; the secret can come from stdin', async () => {
+  it('--json prints exactly id, name, key, prefix, odooUid and verified; the secret can come from stdin', async () => {
     const created = json<CreatedJson>(
-      await cli(['keys', 'create', '--json', '--name', 'stdin key', '--odoo-login', 'demo', '--odoo-secret-file', '-'], {
+      await cli(['keys', 'create', '--json', '--name', 'stdin key', '--odoo-login', 'demo', '--odoo-secret-file', '-', '--no-verify'], {
         input: 'odoo-apikey-demo\n',
       }),
     )
-    expect(Object.keys(created).sort()).toEqual(['id', 'key', 'name', 'prefix'])
+    expect(Object.keys(created).sort()).toEqual(['id', 'key', 'name', 'odooUid', 'prefix', 'verified'])
+    expect(created).toMatchObject({ odooUid: null, verified: false })
     expect(created.id).toMatch(ID_PATTERN)
     expect(created.name).toBe('stdin key')
     expect(parseApiKey(created.key).ok).toBe(true)
@@ -166,7 +167,7 @@ describe('keys create', () => {
     const secretFile = await writeSecret('secret2.txt', 'pw')
     const created = json<CreatedJson>(
       await cli(['keys', 'create', '--json', '--name', name, '--odoo-login', "o'brien", '--odoo-secret-file', secretFile,
-        '--expires', '30d']),
+        '--expires', '30d', '--no-verify']),
     )
     const shown = json<ListedJson>(await cli(['keys', 'show', created.id, '--json']))
     expect(shown.name).toBe(name)
@@ -244,10 +245,90 @@ describe('keys create', () => {
 
     const otherKeyText = generateCredentialsKey()
     const created = json<CreatedJson>(
-      await cli([...args, '--json'], { config, env: cliEnv({ CREDENTIALS_KEY: otherKeyText }) }),
+      await cli([...args, '--json', '--no-verify'], { config, env: cliEnv({ CREDENTIALS_KEY: otherKeyText }) }),
     )
     const stored = await row(created.id)
     expect(await openSecret(await importCredentialsKey(otherKeyText), stored.odoo_secret as string, created.id)).toBe('pw')
+  })
+})
+
+describe('checking the Odoo credentials (no gateway here; test/node/cli-odoo-credentials.test.ts has one)', () => {
+  async function keyCount(): Promise<number> {
+    const [{ n }] = (await queryD1(d1, 'SELECT COUNT(*) AS n FROM api_keys')) as [{ n: number }]
+    return n
+  }
+
+  it('keys create fails clearly when the gateway cannot check them, and creates nothing; --no-verify skips the check', async () => {
+    const secret = `unchecked-${crypto.randomUUID()}`
+    const secretFile = await writeSecret('unchecked.txt', secret)
+    const before = await keyCount()
+    const base = ['keys', 'create', '--name', 'unchecked', '--odoo-login', 'admin', '--odoo-secret-file', secretFile]
+    // This project's .dev.vars has no ADMIN_SECRET: the admin channel cannot be used.
+    const noSecret = await cli(base)
+    expect(noSecret.code).toBe(1)
+    expect(noSecret.stderr).toMatch(/^odoo-mcp: cannot check the Odoo credentials: could not ask the gateway at http:\/\/127\.0\.0\.1:8787 \(no ADMIN_SECRET in \.dev\.vars/)
+    expect(noSecret.stderr).toContain('No key was created.')
+    expect(noSecret.stderr).toContain('`npm start`')
+    expect(noSecret.stderr).toContain('add --no-verify')
+    const port = await freePort()
+    const adminSecretFile = await writeSecret('admin-secret-check.txt', 'x'.repeat(40))
+    const unreachable = await cli([...base, '--gateway', `http://127.0.0.1:${port}`, '--admin-secret-file', adminSecretFile])
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.stderr).toContain(`could not ask the gateway at http://127.0.0.1:${port} (unreachable (ECONNREFUSED))`)
+    // A secret is never sent over plain http to another machine.
+    const plain = await cli([...base, '--gateway', 'http://gateway.example.com', '--admin-secret-file', adminSecretFile])
+    expect(plain.code).toBe(1)
+    expect(plain.stderr).toContain('refusing to send a secret to it over plain http')
+    for (const result of [noSecret, unreachable, plain]) expect(result.stdout + result.stderr).not.toContain(secret)
+    expect(await keyCount()).toBe(before)
+
+    const created = await cli([...base, '--no-verify'])
+    expect(created.code, created.stderr).toBe(0)
+    expect(created.stdout).toContain('Odoo credentials not checked (--no-verify)')
+    const id = /key_[0-9a-f]{16}/.exec(created.stdout)![0]
+    expect((await row(id)).odoo_uid).toBeNull()
+    const shown = await cli(['keys', 'show', id])
+    expect(shown.stdout).toMatch(/Odoo uid:\s+not known \(the credentials were not checked against Odoo/)
+    expect(shown.stdout).not.toContain('resolved at first use')
+  })
+
+  it('keys set-odoo-secret replaces the sealed secret and clears the uid; --no-verify works offline and says it is not audited', async () => {
+    const first = await writeSecret('first-secret.txt', 'first-secret')
+    const created = json<CreatedJson>(
+      await cli(['keys', 'create', '--json', '--name', 'secret to fix', '--odoo-login', 'admin', '--odoo-secret-file', first, '--no-verify']),
+    )
+    await queryD1(d1, `UPDATE api_keys SET odoo_uid = 5 WHERE id = '${created.id}'`)
+    const newSecret = `fixed-${crypto.randomUUID()}`
+
+    const unchecked = await cli(['keys', 'set-odoo-secret', created.id, '--odoo-secret-file', '-'], { input: `${newSecret}\n` })
+    expect(unchecked.code).toBe(1)
+    expect(unchecked.stderr).toContain('The key was not changed.')
+    expect(unchecked.stdout + unchecked.stderr).not.toContain(newSecret)
+    expect(await openSecret(credentialsKey, (await row(created.id)).odoo_secret as string, created.id)).toBe('first-secret')
+
+    const replaced = await cli(['keys', 'set-odoo-secret', created.id, '--odoo-secret-file', '-', '--no-verify', '--json'], { input: `${newSecret}\n` })
+    expect(replaced.code, replaced.stderr).toBe(0)
+    expect(JSON.parse(replaced.stdout)).toEqual({ id: created.id, odooLogin: 'admin', odooUid: null, verified: false, audited: false })
+    expect(replaced.stderr).toMatch(/^Could not tell the gateway .*no ADMIN_SECRET in \.dev\.vars.*NOT recorded in the audit log\.\n$/)
+    expect(replaced.stdout + replaced.stderr).not.toContain(newSecret)
+    const stored = await row(created.id)
+    expect(await openSecret(credentialsKey, stored.odoo_secret as string, created.id)).toBe(newSecret)
+    expect(stored.odoo_uid).toBeNull()
+    expect(await d1Bytes()).not.toContain(newSecret)
+
+    const missing = await cli(['keys', 'set-odoo-secret', created.id, '--no-verify'])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/--odoo-secret-file is required/)
+    const onCommandLine = await cli(['keys', 'set-odoo-secret', created.id, '--odoo-secret', 'hunter2'])
+    expect(onCommandLine.code).toBe(2)
+    expect(onCommandLine.stderr).toMatch(/never accepted on the command line/)
+    const unknown = await cli(['keys', 'set-odoo-secret', 'key_0123456789abcdef', '--odoo-secret-file', first, '--no-verify'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/no key with ID key_0123456789abcdef/)
+    expect((await cli(['keys', 'revoke', created.id])).code).toBe(0)
+    const revoked = await cli(['keys', 'set-odoo-secret', created.id, '--odoo-secret-file', first, '--no-verify'])
+    expect(revoked.code).toBe(1)
+    expect(revoked.stderr).toMatch(/is revoked: a new Odoo secret would not make it usable/)
   })
 })
 
@@ -340,7 +421,7 @@ describe('keys policy', () => {
 
   it('sets and shows a policy, and refuses an invalid replacement', async () => {
     const pw = await writeSecret('pw-policy2.txt', 'pw')
-    const { id } = json<CreatedJson>(await cli(['keys', 'create', '--name', 'policy target', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--json']))
+    const { id } = json<CreatedJson>(await cli(['keys', 'create', '--name', 'policy target', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--json', '--no-verify']))
     expect(JSON.parse((await cli(['keys', 'policy', 'show', id])).stdout)).toBeNull()
     const policy = { version: 1, models: { 'res.partner': { operations: ['read'], fields: ['name'] } }, ip: { deny: ['2001:db8::/32'] } }
     const file = await writeSecret('good-policy.json', JSON.stringify(policy, null, 2))
@@ -369,7 +450,7 @@ describe('keys rotate, expiry flags, telling the gateway', () => {
   it('rotates: a new secret for the same id, the old one retiring when the grace period ends', async () => {
     const pw = await writeSecret('pw-rotate.txt', 'pw')
     const created = json<CreatedJson>(
-      await cli(['keys', 'create', '--json', '--name', 'rotating', '--odoo-login', 'admin', '--odoo-secret-file', pw]),
+      await cli(['keys', 'create', '--json', '--name', 'rotating', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--no-verify']),
     )
     const before = Date.now()
     const { value: rotated, notice } = changeJson<RotatedJson>(await cli(['keys', 'rotate', created.id, '--grace', '2h', '--json']))
@@ -413,7 +494,7 @@ describe('keys rotate, expiry flags, telling the gateway', () => {
   it('refuses to rotate a revoked or unknown key, and bad --grace values', async () => {
     const pw = await writeSecret('pw-rotate2.txt', 'pw')
     const created = json<CreatedJson>(
-      await cli(['keys', 'create', '--json', '--name', 'to revoke', '--odoo-login', 'admin', '--odoo-secret-file', pw]),
+      await cli(['keys', 'create', '--json', '--name', 'to revoke', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--no-verify']),
     )
     expect((await cli(['keys', 'revoke', created.id])).code).toBe(0)
     const refused = await cli(['keys', 'rotate', created.id])
@@ -432,10 +513,10 @@ describe('keys rotate, expiry flags, telling the gateway', () => {
   it('flags keys expiring within 7 days in list and show', async () => {
     const pw = await writeSecret('pw-expiring.txt', 'pw')
     const soon = json<CreatedJson>(
-      await cli(['keys', 'create', '--json', '--name', 'expiring soon', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--expires', '3d']),
+      await cli(['keys', 'create', '--json', '--name', 'expiring soon', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--expires', '3d', '--no-verify']),
     )
     const later = json<CreatedJson>(
-      await cli(['keys', 'create', '--json', '--name', 'expiring later', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--expires', '30d']),
+      await cli(['keys', 'create', '--json', '--name', 'expiring later', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--expires', '30d', '--no-verify']),
     )
     const listed = json<(ListedJson & { expiringSoon: boolean })[]>(await cli(['keys', 'list', '--json']))
     expect(listed.find((key) => key.id === soon.id)?.expiringSoon).toBe(true)
@@ -449,7 +530,7 @@ describe('keys rotate, expiry flags, telling the gateway', () => {
   it('reports when the gateway cannot be reached, and that the change still applies', async () => {
     const pw = await writeSecret('pw-notify.txt', 'pw')
     const created = json<CreatedJson>(
-      await cli(['keys', 'create', '--json', '--name', 'notify', '--odoo-login', 'admin', '--odoo-secret-file', pw]),
+      await cli(['keys', 'create', '--json', '--name', 'notify', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--no-verify']),
     )
     const secretFile = await writeSecret('admin-secret.txt', 'x'.repeat(40))
     // A loopback port nobody listens on: the connection is refused at once.
@@ -481,5 +562,41 @@ describe('usage', () => {
     }
     const both = await runNode(BIN, ['keys', 'list', '--local', '--remote'])
     expect(both.code).toBe(2)
+  })
+
+  it('refuses an unknown command of every group with exit code 2, --help or not, naming the unknown word', async () => {
+    const cases: [string[], string, RegExp][] = [
+      [['keys', 'no-such-command', '--help'], 'keys no-such-command', /Usage: odoo-mcp keys <command>/],
+      [['keys', 'policy', 'frob', '--help'], 'keys policy frob', /Usage: odoo-mcp keys policy <command>/],
+      [['audit', 'serch', '-h'], 'audit serch', /Usage: odoo-mcp audit <command>/],
+      [['webhooks', 'ad', '--help'], 'webhooks ad', /Usage: odoo-mcp webhooks <command>/],
+      [['webhooks', 'source', 'remove', '--help'], 'webhooks source remove', /Usage: odoo-mcp webhooks source <command>/],
+      [['alerts', 'show', '--help'], 'alerts show', /Usage: odoo-mcp alerts <command>/],
+      [['frobnicate', '--help'], 'frobnicate', /Usage: odoo-mcp <command>/],
+      [['help', 'keys', 'delete'], 'keys delete', /Usage: odoo-mcp keys <command>/],
+    ]
+    for (const [args, named, usage] of cases) {
+      const result = await runNode(BIN, args)
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr, args.join(' ')).toContain(`odoo-mcp: unknown command '${named}'`)
+      expect(result.stderr, args.join(' ')).toMatch(usage)
+      expect(result.stdout, args.join(' ')).toBe('')
+    }
+    // Extra words after a complete command are refused too, even with --help.
+    const extra = await runNode(BIN, ['keys', 'list', 'everything', '--help'])
+    expect(extra.code).toBe(2)
+    expect(extra.stderr).toMatch(/unexpected argument 'everything'/)
+    // A group alone: its commands (exit 0 with --help, 2 without).
+    for (const group of ['keys', 'keys policy', 'audit', 'webhooks', 'webhooks source', 'alerts']) {
+      const help = await runNode(BIN, [...group.split(' '), '--help'])
+      expect(help.code, group).toBe(0)
+      expect(help.stdout, group).toContain(`Usage: odoo-mcp ${group} <command>`)
+      const bare = await runNode(BIN, group.split(' '))
+      expect(bare.code, group).toBe(2)
+      expect(bare.stderr, group).toContain(`missing command after '${group}'`)
+    }
+    const setSecretHelp = await runNode(BIN, ['keys', 'set-odoo-secret', '--help'])
+    expect(setSecretHelp.code).toBe(0)
+    expect(setSecretHelp.stdout).toMatch(/--no-verify/)
   })
 })

@@ -158,9 +158,32 @@ describe('wrangler dev + MCP SDK client + CLI', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     })
     expect(refused.status).toBe(401)
-    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/)
-    await expect(client.listTools()).rejects.toThrow()
+    expect(refused.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="odoo-mcp-edge", error="invalid_token", error_description="This API key was revoked \(\d{4}-[^"]+\)\. Ask the gateway administrator for a new key\."$/,
+    )
+    await expect(client.listTools()).rejects.toThrow(/This API key was revoked/)
     await client.close()
+
+    // A client that answers the 401 with OAuth discovery (Inspector's web UI, mcp-remote) ends on the gateway's words.
+    const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${created.key}` } },
+      authProvider: {
+        redirectUrl: 'http://localhost:6274/oauth/callback',
+        clientMetadata: { client_name: 'e2e', redirect_uris: ['http://localhost:6274/oauth/callback'] },
+        clientInformation: () => undefined,
+        saveClientInformation: () => {},
+        tokens: () => undefined,
+        saveTokens: () => {},
+        redirectToAuthorization: () => {
+          throw new Error('the gateway has no OAuth: the client must never be sent to authorize')
+        },
+        saveCodeVerifier: () => {},
+        codeVerifier: () => 'verifier',
+      },
+    })
+    await expect(new Client({ name: 'e2e', version: '1.0.0' }).connect(transport)).rejects.toThrow(
+      /^This gateway does not support OAuth \(yet\): it takes API keys\. The key this client sends is well-formed/,
+    )
   })
 
   it('takes client addresses from CF-Connecting-IP and ignores X-Forwarded-For', async () => {

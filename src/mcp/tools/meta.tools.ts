@@ -1,10 +1,25 @@
 /** Discovery tools: which models exist and what their fields are. */
 import { z } from 'zod'
-import { context, modelName } from '../schemas'
+import { context, JSON_VALUE, limit, modelName } from '../schemas'
 import { defineTool } from '../tool'
 
-/** Most models listed in one call; a full Odoo has several hundred, agents should search instead. */
-const MAX_MODELS = 1000
+/**
+ * One field as describe_model returns it: the attributes the gateway asks of fields_get (FIELD_ATTRIBUTES in
+ * src/odoo/metadata.ts), each only when Odoo gives it.
+ */
+const fieldInfo = z
+  .looseObject({
+    type: z.string(),
+    string: z.string().optional(),
+    required: z.boolean().optional(),
+    readonly: z.boolean().optional(),
+    relation: z.string().optional(),
+    // [value, label] pairs; Odoo allows values other than strings.
+    selection: z.array(z.array(z.unknown().meta(JSON_VALUE))).optional(),
+    related: z.union([z.string(), z.boolean(), z.null()]).optional(),
+    relation_field: z.union([z.string(), z.boolean(), z.null()]).optional(),
+  })
+  .meta({ additionalProperties: JSON_VALUE })
 
 export const listModels = defineTool({
   name: 'list_models',
@@ -15,12 +30,15 @@ export const listModels = defineTool({
     '"sale" for sale.order. Then call describe_model to see its fields.',
   inputSchema: {
     search: z.string().max(100).optional().describe('Case-insensitive text to match in the technical name or label'),
-    limit: z.number().int().min(1).max(MAX_MODELS).default(200).describe(`Maximum models to return (default 200, max ${MAX_MODELS})`),
+    // A full Odoo has several hundred models: agents should search rather than page.
+    limit: limit(200, 'Maximum models to return'),
   },
   outputSchema: {
     models: z.array(z.object({ model: z.string(), name: z.string() })),
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  // The guard shows it the models of the policy whatever their operations (guard.visibleModels).
+  requires: 'any',
   plan: (args) => ({ tool: 'list_models', model: 'ir.model', operation: 'read', fields: ['model', 'name'], search: args.search, limit: args.limit }),
   async execute(request, odoo) {
     return { models: await odoo.listModels(request) }
@@ -35,8 +53,9 @@ export const describeModel = defineTool({
     'read-only, the related model of relational fields (many2one, one2many, many2many) and the allowed values of ' +
     'selection fields. Call it before searching, filtering or writing, to use the exact field names.',
   inputSchema: { model: modelName, context: context.optional() },
-  outputSchema: { model: z.string(), fields: z.record(z.string(), z.record(z.string(), z.unknown())) },
+  outputSchema: { model: z.string(), fields: z.record(z.string(), fieldInfo) },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  requires: 'read',
   plan: (args) => ({ tool: 'describe_model', model: args.model, operation: 'read', context: args.context }),
   async execute(request, odoo) {
     return { model: request.model, fields: await odoo.fieldsGet(request) }

@@ -2,24 +2,19 @@
 import { z } from 'zod'
 import { parseDomain } from '../../domain/domain'
 import { parseAggregates, parseGroupBy, parseOrder } from '../../domain/query-parts'
-import { context, DEFAULT_SEARCH_LIMIT, domain, fieldList, MAX_SEARCH_LIMIT, modelName, order, recordIds } from '../schemas'
+import { context, countOf, DEFAULT_SEARCH_LIMIT, domain, fieldList, JSON_VALUE, limit, MAX_LIMIT, modelName, offset, order, recordId, recordIds, recordOutput } from '../schemas'
 import { defineTool } from '../tool'
 
-// An object with any fields. A loose object with no declared keys checks only that each item is an object; a
-// z.record would also check every key of every record (the SDK validates each result against the output schema),
-// which cost ~2 ms of CPU for a 500-record page of 20 fields.
-const record = z.looseObject({})
+/** One group of aggregate_records: its count, its group-by values and its aggregates (only `count` is checked, as for records). */
+const groupOutput = z.looseObject({ count: countOf }).meta({ additionalProperties: JSON_VALUE })
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const
-
-/** Most groups returned by one aggregate call. */
-const MAX_GROUPS = 1000
 
 export const searchRecords = defineTool({
   name: 'search_records',
   title: 'Search Odoo records',
   description:
     'Finds records of a model matching a domain filter and returns the requested fields, plus the total number of ' +
-    `matches so you can page with offset. Returns ${DEFAULT_SEARCH_LIMIT} records by default, at most ${MAX_SEARCH_LIMIT}. ` +
+    `matches so you can page with offset. Returns ${DEFAULT_SEARCH_LIMIT} records by default, at most ${MAX_LIMIT}. ` +
     'many2one fields come back as [id, "display name"] (or as the bare id when this key may not see the related ' +
     'model\'s display names); one2many/many2many fields as sorted id lists. Use count_records when you only need how many, and ' +
     'aggregate_records for sums and group totals instead of fetching every record.',
@@ -27,14 +22,14 @@ export const searchRecords = defineTool({
     model: modelName,
     domain: domain.optional(),
     fields: fieldList.optional(),
-    limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).default(DEFAULT_SEARCH_LIMIT)
-      .describe(`Records per page (default ${DEFAULT_SEARCH_LIMIT}, max ${MAX_SEARCH_LIMIT})`),
-    offset: z.number().int().min(0).max(10_000_000).default(0).describe('Records to skip, for paging'),
+    limit: limit(DEFAULT_SEARCH_LIMIT, 'Records per page'),
+    offset: offset('Records'),
     order: order.optional(),
     context: context.optional(),
   },
-  outputSchema: { records: z.array(record), total: z.number(), limit: z.number(), offset: z.number() },
+  outputSchema: { records: z.array(recordOutput), total: countOf, limit: countOf, offset: countOf },
   annotations: READ_ONLY,
+  requires: 'read',
   plan: (args) => ({
     tool: 'search_records',
     model: args.model,
@@ -59,8 +54,9 @@ export const readRecords = defineTool({
     'Reads records of a model by their ids and returns the requested fields. Ids that do not exist (or were ' +
     'deleted) are listed in "missing". Use search_records when you do not know the ids.',
   inputSchema: { model: modelName, ids: recordIds, fields: fieldList.optional(), context: context.optional() },
-  outputSchema: { records: z.array(record), missing: z.array(z.number()) },
+  outputSchema: { records: z.array(recordOutput), missing: z.array(recordId) },
   annotations: READ_ONLY,
+  requires: 'read',
   plan: (args) => ({ tool: 'read_records', model: args.model, operation: 'read', ids: args.ids, fields: args.fields, context: args.context }),
   async execute(request, odoo) {
     const records = await odoo.read(request)
@@ -74,8 +70,9 @@ export const countRecords = defineTool({
   title: 'Count Odoo records',
   description: 'Counts the records of a model that match a domain filter (same syntax as search_records).',
   inputSchema: { model: modelName, domain: domain.optional(), context: context.optional() },
-  outputSchema: { count: z.number() },
+  outputSchema: { count: countOf },
   annotations: READ_ONLY,
+  requires: 'read',
   plan: (args) => ({ tool: 'count_records', model: args.model, operation: 'read', domain: parseDomain(args.domain), context: args.context }),
   async execute(request, odoo) {
     return { count: await odoo.count(request) }
@@ -96,12 +93,13 @@ export const aggregateRecords = defineTool({
     domain: domain.optional(),
     groupby: z.array(z.string().max(100)).min(1).max(5).describe('Fields to group by, e.g. ["state"] or ["date_order:month"]'),
     aggregates: z.array(z.string().max(100)).max(20).default([]).describe('Aggregates as "field:function", e.g. ["amount_total:sum"]'),
-    limit: z.number().int().min(1).max(MAX_GROUPS).default(100).describe(`Maximum groups (default 100, max ${MAX_GROUPS})`),
-    offset: z.number().int().min(0).default(0),
+    limit: limit(100, 'Maximum groups'),
+    offset: offset('Groups'),
     context: context.optional(),
   },
-  outputSchema: { groups: z.array(record) },
+  outputSchema: { groups: z.array(groupOutput) },
   annotations: READ_ONLY,
+  requires: 'read',
   plan: (args) => ({
     tool: 'aggregate_records',
     model: args.model,

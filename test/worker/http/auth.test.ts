@@ -53,7 +53,9 @@ describe('bearer authentication', () => {
     for (const [index, body] of bodies.entries()) {
       expect(Object.keys(body).sort()).toEqual(['error', 'message', 'request_id'])
       expect(body.error).toBe('invalid_token')
-      expect(responses[index]!.headers.get('www-authenticate')).toBe('Bearer realm="odoo-mcp-edge", error="invalid_token"')
+      expect(responses[index]!.headers.get('www-authenticate')).toBe(
+        `Bearer realm="odoo-mcp-edge", error="invalid_token", error_description="${body.message}"`,
+      )
     }
     expect(bodies[0]!.message).toMatch(/not valid/)
     expect(bodies[1]!.message).toContain(`revoked (${new Date(revokedAt).toISOString()})`)

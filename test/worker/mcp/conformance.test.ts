@@ -1,6 +1,7 @@
 /** MCP protocol behaviour, with the SDK's own client and with raw JSON-RPC. */
 import { describe, expect, it } from 'vitest'
 import { connectClient, createTestKey, postMcp } from '../helpers'
+import { FULL_ACCESS } from './policies'
 
 const EXPECTED_TOOLS = [
   'list_models',
@@ -31,8 +32,23 @@ describe('MCP over Streamable HTTP', () => {
     expect(body.result.capabilities).toHaveProperty('tools')
   })
 
+  it('does not announce tools/list_changed notifications, which a stateless server can never send', async () => {
+    const { key } = await createTestKey({ policy: FULL_ACCESS })
+    const response = await postMcp(key, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+    })
+    const body = (await response.json()) as { result: { capabilities: Record<string, unknown> } }
+    expect(body.result.capabilities).toEqual({ tools: { listChanged: false } })
+    const client = await connectClient(key)
+    expect(client.getServerCapabilities()?.tools?.listChanged).toBe(false)
+    await client.close()
+  })
+
   it('lists every tool with a description, a plain object schema and honest annotations', async () => {
-    const { key } = await createTestKey()
+    const { key } = await createTestKey({ policy: FULL_ACCESS })
     const client = await connectClient(key)
     const { tools } = await client.listTools()
     expect(tools.map((t) => t.name)).toEqual(EXPECTED_TOOLS)
@@ -74,7 +90,7 @@ describe('MCP over Streamable HTTP', () => {
   })
 
   it('answers invalid tool arguments with a tool error naming the argument', async () => {
-    const { key } = await createTestKey()
+    const { key } = await createTestKey({ policy: FULL_ACCESS })
     const client = await connectClient(key)
     const result = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', limit: 10_000 } })
     expect(result.isError).toBe(true)

@@ -102,7 +102,11 @@ const ATTEMPTS: Attempt[] = [
   ['sensitive model', 'search_records', { model: 'ir.config_parameter', fields: ['key', 'value'] }, /Model 'ir\.config_parameter' is not allowed/],
   ['API keys model', 'count_records', { model: 'res.users.apikeys' }, /Model 'res\.users\.apikeys' is not allowed/],
   ['write on a read-only model', 'update_records', { model: 'sale.order', ids: [1], values: { name: 'x' } }, /Operation 'write' on model 'sale\.order' is not allowed/],
-  ['delete without unlink', 'delete_records', { model: 'res.partner', ids: [1] }, /Operation 'unlink' on model 'res\.partner' is not allowed/],
+  // Not listed to this key at all (src/mcp/availability.ts): the call says why.
+  ['delete without unlink', 'delete_records', { model: 'res.partner', ids: [1] }, /delete_records is not available: this API key's policy allows 'unlink' on no model/],
+  // Listed (the key may create and write partners), so these reach the guard, which refuses the model's operation.
+  ['create on a read-only model', 'create_record', { model: 'sale.order', values: { name: 'x' } }, /Operation 'create' on model 'sale\.order' is not allowed/],
+  ['create on a model without policy', 'create_record', { model: 'res.users', values: { name: 'x', login: 'x' } }, /Model 'res\.users' is not allowed/],
   // Writes: mass assignment and nested commands.
   ['create with a hidden field', 'create_record', { model: 'res.partner', values: { name: 'x', email: 'attacker@example.com' } }, HIDDEN('email')],
   ['update with a hidden field', 'update_records', { model: 'res.partner', ids: [1], values: { vat: 'BE0000000000' } }, HIDDEN('vat')],
@@ -135,6 +139,19 @@ describe(`policy attacks (${env.ODOO_PROTOCOL})`, () => {
     expect(result.result?.isError ?? Boolean(result.body.error), result.raw).toBe(true)
     expect(result.text || result.body.error?.message).toMatch(expected)
     for (const value of hiddenValues) expect(result.raw, `leaked ${value}`).not.toContain(value)
+  })
+
+  it('refuses, at the guard, a delete on a model without unlink for a key that may delete elsewhere', async () => {
+    const policy = { version: 1, models: { 'res.partner': { operations: ['read', 'unlink'], fields: ['name'] }, 'sale.order': { operations: ['read'], fields: ['name'] } } }
+    const key = (await createTestKey({ login: 'admin', secret: odooApiKey('admin'), policy })).key
+    for (const model of ['sale.order', 'res.users']) {
+      const result = await callTool(key, 'delete_records', { model, ids: [1] })
+      expect(result.result?.isError, result.raw).toBe(true)
+      expect(result.text).toMatch(model === 'sale.order' ? /Operation 'unlink' on model 'sale\.order' is not allowed/ : /Model 'res\.users' is not allowed/)
+    }
+    const stillThere = await callTool(key, 'read_records', { model: 'sale.order', ids: [1], fields: ['name'] })
+    expect(stillThere.result?.isError, stillThere.raw).toBeUndefined()
+    expect(stillThere.result?.structuredContent).toMatchObject({ records: [{ id: 1 }] })
   })
 
   it('returns only allowed fields when fields are omitted', async () => {

@@ -58,6 +58,27 @@ describe(`tools (${env.ODOO_PROTOCOL})`, () => {
     expect(tooMany.text).toMatch(/limit/)
   })
 
+  it('takes limit and offset within the same bounds in every tool (max 500, offset max 10,000,000)', async () => {
+    for (const [tool, args] of [
+      ['search_records', { model: 'res.partner', fields: ['name'] }],
+      ['aggregate_records', { model: 'res.partner', groupby: ['is_company'] }],
+      ['list_models', {}],
+    ] as const) {
+      const atMost = await callTool(admin, tool, { ...args, limit: 500 })
+      expect(atMost.result?.isError, `${tool}: ${atMost.text}`).toBeFalsy()
+      const over = await callTool(admin, tool, { ...args, limit: 501 })
+      expect(over.result?.isError, tool).toBe(true)
+      expect(over.text, tool).toMatch(/limit/)
+    }
+    for (const tool of ['search_records', 'aggregate_records'] as const) {
+      const args = tool === 'search_records' ? { model: 'res.partner', fields: ['name'] } : { model: 'res.partner', groupby: ['is_company'] }
+      expect((await callTool(admin, tool, { ...args, offset: 10_000_000 })).result?.isError, tool).toBeFalsy()
+      const over = await callTool(admin, tool, { ...args, offset: 10_000_001 })
+      expect(over.result?.isError, tool).toBe(true)
+      expect(over.text, tool).toMatch(/offset/)
+    }
+  })
+
   it('search_records follows dotted paths and combines | and !', async () => {
     const page = ok(
       await callTool(admin, 'search_records', {

@@ -359,7 +359,20 @@ describe('conditions, orders and groups by field type', () => {
     expect(await denial(lines(['name']).authorize(read('sale.order', terms)))).toMatch(/'price_unit' of model 'sale.order.line'/)
     expect(await denial(lines(['price_unit'], ['write']).authorize(read('sale.order', terms)))).toMatch(/Operation 'read' on model 'sale.order.line'/)
     const nested = domain(['!', ['order_line', 'not any', ['|', ['name', 'ilike', 'desk'], ['product_id', 'ilike', 'FURN']]]])
-    expect(await denial(lines('*').authorize(read('sale.order', nested)))).toMatch(/name search on 'product.product'/)
+    // A name search into a model the policy does not list is refused as that model (and alerts as model_denied)...
+    expect(await denial(lines('*').authorize(read('sale.order', nested)))).toMatch(/Model 'product.product' is not allowed .*'product_id ilike'/)
+    // ...and into a listed model without "*" as a name search.
+    const withProducts = guard(
+      policy({
+        version: 1,
+        models: {
+          'sale.order': { operations: ['read'], fields: ['name', 'order_line'] },
+          'sale.order.line': { operations: ['read'], fields: '*' },
+          'product.product': { operations: ['read'], fields: ['name'] },
+        },
+      }),
+    )
+    expect(await denial(withProducts.authorize(read('sale.order', nested)))).toMatch(/name search on 'product.product'/)
   })
 
   it('refuses groupby and aggregates a type does not take, and passes fields Odoo does not know to Odoo', async () => {
