@@ -2,9 +2,9 @@
  * `npm run bench`: the cost of the gateway on top of Odoo, as a user would run it (wrangler dev, local D1, the
  * simulated Odoo on loopback with a fixed latency), plus micro-benchmarks of the hot path.
  *
- * Workload: one `search_records` call (res.partner, a domain, 4 fields, 20 records). The gateway serves it with two
- * Odoo calls in parallel (search_read for the page, search_count for the total), so the direct client does exactly
- * the same two JSON-RPC calls in parallel: both sides ask Odoo for the same work. Each concurrency level runs the
+ * Workload: one `search_records` call (res.partner, a domain, 4 fields, 20 records). The gateway serves it with one
+ * Odoo call (search_read of 21 records: the page, and whether more follow), so the direct client makes exactly that
+ * JSON-RPC call: both sides ask Odoo for the same work. The Odoo calls every tool makes are counted too. Each concurrency level runs the
  * direct and the gateway workload alternately in rounds, so a noisy neighbour hurts both alike.
  *
  * Also: throughput against a bare route at concurrency 16 with the simulator answering at once, the runtime's CPU per
@@ -149,6 +149,15 @@ export async function main(argv: string[]): Promise<void> {
       expiresAt: null,
       now: Date.now(),
     })
+    // Every tool, writes included, for counting the Odoo calls each makes.
+    const fullKey = await createKey(target, await importCredentialsKey(credentialsKey), {
+      name: 'bench (all tools)',
+      odooLogin: 'admin',
+      odooSecret: 'admin',
+      policy: JSON.stringify({ version: 1, models: { '*': { operations: ['read', 'create', 'write', 'unlink'], fields: '*' } }, rateLimit: { perMinute: 1_000_000 } }),
+      expiresAt: null,
+      now: Date.now(),
+    })
 
     const vars = { ODOO_URL: odoo.url, ODOO_DB: 'mcp_demo', ODOO_PROTOCOL: 'jsonrpc', CREDENTIALS_KEY: credentialsKey }
     // By default without the DevTools inspector that plain `wrangler dev` attaches: it reports every outbound fetch
@@ -181,11 +190,7 @@ export async function main(argv: string[]): Promise<void> {
         jsonrpc: '2.0', method: 'call', id: ++rpcId,
         params: { service: 'object', method: 'execute_kw', args: ['mcp_demo', 2, 'admin', 'res.partner', method, [], kwargs] },
       })
-    const direct = () =>
-      Promise.all([
-        executeKw('search_read', { domain: DOMAIN, fields: FIELDS, limit: LIMIT, offset: 0 }),
-        executeKw('search_count', { domain: DOMAIN }),
-      ])
+    const direct = () => executeKw('search_read', { domain: DOMAIN, fields: FIELDS, limit: LIMIT + 1, offset: 0 })
     const viaGateway = () =>
       postJson(
         `${gatewayUrl}/mcp`,
@@ -204,6 +209,10 @@ export async function main(argv: string[]): Promise<void> {
     await load(mcpPing, 50, 4)
     await load(viaGateway, 50, 4)
     await load(direct, 50, 4)
+
+    const odooCalls = await countOdooCallsPerTool(gatewayUrl, fullKey.key, odoo)
+    log('')
+    log(`Odoo calls per tool call (warm caches): ${Object.entries(odooCalls).map(([tool, calls]) => `${tool} ${calls}`).join(', ')}`)
 
     // Throughput against the bare route (the 50% target): the simulator answers without delay, so what limits the
     // secured call is the gateway's own work. Alternating rounds, so a noisy neighbour hurts both alike.
@@ -296,10 +305,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     const LARGE_DOMAIN = [['ref', '=', 'bulk']]
     const largeDirect = () =>
-      Promise.all([
-        executeKwOn('res.partner', 'search_read', [], { domain: LARGE_DOMAIN, fields: LARGE_FIELDS, limit: 500, offset: 0 }),
-        executeKwOn('res.partner', 'search_count', [], { domain: LARGE_DOMAIN }),
-      ])
+      executeKwOn('res.partner', 'search_read', [], { domain: LARGE_DOMAIN, fields: LARGE_FIELDS, limit: 501, offset: 0 })
     const largeViaGateway = () =>
       postJson(
         `${gatewayUrl}/mcp`,
@@ -466,6 +472,7 @@ export async function main(argv: string[]): Promise<void> {
         admit: Object.fromEntries(Object.entries(r.admit).map(([k, v]) => [k, round(v)])),
       })),
       policyMicroBenchmark: policy,
+      odooCallsPerToolCall: odooCalls,
       throughput,
       largePage: { ...large, direct: Object.fromEntries(Object.entries(large.direct).map(([k, v]) => [k, round(v)])), gateway: Object.fromEntries(Object.entries(large.gateway).map(([k, v]) => [k, round(v)])) },
       workerCpu,
@@ -482,3 +489,48 @@ export async function main(argv: string[]): Promise<void> {
     await rm(work, { recursive: true, force: true })
   }
 }
+
+/**
+ * How many calls Odoo receives for one call of each tool, caches warm (server version, uid, fields_get): the simulator
+ * counts what it receives, call by call, so nothing is assumed. Each tool is called once to warm its caches, then
+ * three times; the figure is the median.
+ */
+async function countOdooCallsPerTool(gatewayUrl: string, key: string, odoo: { callCount(): number }): Promise<Record<string, number>> {
+  let id = 0
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const response = await fetch(`${gatewayUrl}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name, arguments: args } }),
+    })
+    const body = (await response.json()) as { result?: { isError?: boolean; structuredContent?: Record<string, unknown> } }
+    if (!body.result || body.result.isError) throw new Error(`bench: ${name} failed: ${JSON.stringify(body).slice(0, 300)}`)
+    return body.result.structuredContent ?? {}
+  }
+  const counted = async (name: string, args: () => Promise<Record<string, unknown>> | Record<string, unknown>) => {
+    await call(name, await args())
+    const counts: number[] = []
+    for (let run = 0; run < 3; run++) {
+      const prepared = await args()
+      const before = odoo.callCount()
+      await call(name, prepared)
+      counts.push(odoo.callCount() - before)
+    }
+    return counts.sort((a, b) => a - b)[1]!
+  }
+  const newPartner = async () => ({ model: 'res.partner', ids: [(await call('create_record', { model: 'res.partner', values: { name: 'Bench' } })).id] })
+  const domain = [['is_company', '=', true]]
+  return {
+    list_models: await counted('list_models', () => ({ search: 'partner' })),
+    describe_model: await counted('describe_model', () => ({ model: 'res.partner' })),
+    search_records: await counted('search_records', () => ({ model: 'res.partner', domain, fields: ['name'], limit: 20 })),
+    'search_records (count_total)': await counted('search_records', () => ({ model: 'res.partner', domain, fields: ['name'], limit: 20, count_total: true })),
+    read_records: await counted('read_records', () => ({ model: 'res.partner', ids: [1, 2], fields: ['name'] })),
+    count_records: await counted('count_records', () => ({ model: 'res.partner', domain })),
+    aggregate_records: await counted('aggregate_records', () => ({ model: 'res.partner', groupby: ['is_company'] })),
+    create_record: await counted('create_record', () => ({ model: 'res.partner', values: { name: 'Bench' } })),
+    update_records: await counted('update_records', async () => ({ ...(await newPartner()), values: { city: 'Ghent' } })),
+    delete_records: await counted('delete_records', newPartner),
+  }
+}
+

@@ -82,6 +82,8 @@ export interface AuditQuery {
   context?: Record<string, unknown>
   limit?: number
   offset?: number
+  /** search_records asked for the exact total (`count_total: true`: a second Odoo query). */
+  countTotal?: true
   /** The text filter of `list_models`. */
   search?: string
 }

@@ -48,6 +48,7 @@ export function queryOf(request: ToolRequest): AuditQuery | null {
   }
   if (typeof request.limit === 'number') query.limit = request.limit
   if (typeof request.offset === 'number') query.offset = request.offset
+  if (request.countTotal === true) query.countTotal = true
   if (typeof request.search === 'string') query.search = clip(request.search)!
   return Object.keys(query).length > 0 ? query : null
 }

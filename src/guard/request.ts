@@ -32,6 +32,8 @@ export interface ToolRequest {
   /** Paging of searches and aggregates. */
   limit?: number
   offset?: number
+  /** search_records: count every match too (a second Odoo query), instead of only when it is known for free. */
+  countTotal?: boolean
   /** Free-text filter of list_models. */
   search?: string
 }

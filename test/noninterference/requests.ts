@@ -264,7 +264,7 @@ export function callArbitrary(catalog: Catalog, policy: PolicyDocument | null): 
     const opt = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined })
     const clean = (args: Record<string, unknown>) => Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined && v !== null))
     return fc.oneof(
-      { weight: 6, arbitrary: fc.record({ domain: opt(domainOn(model, 0)), fields: fieldNames, limit: fc.constantFrom(3, 10, 80), offset: fc.constantFrom(0, 0, 2), order: order(model), context }).map((a) => ({ tool: 'search_records', args: clean({ model, ...a }) })) },
+      { weight: 6, arbitrary: fc.record({ domain: opt(domainOn(model, 0)), fields: fieldNames, limit: fc.constantFrom(3, 10, 80), offset: fc.constantFrom(0, 0, 2), order: order(model), count_total: opt(fc.boolean()), context }).map((a) => ({ tool: 'search_records', args: clean({ model, ...a }) })) },
       { weight: 2, arbitrary: fc.record({ ids: ids(model), fields: fieldNames, context }).map((a) => ({ tool: 'read_records', args: clean({ model, ...a }) })) },
       { weight: 2, arbitrary: fc.record({ domain: opt(domainOn(model, 0)), context }).map((a) => ({ tool: 'count_records', args: clean({ model, ...a }) })) },
       { weight: 4, arbitrary: fc.record({ domain: opt(domainOn(model, 0)), groupby: fc.uniqueArray(groupSpec, { minLength: 1, maxLength: 2 }), aggregates: fc.uniqueArray(aggregate, { maxLength: 2 }), limit: fc.constantFrom(2, 5, 100), offset: fc.constantFrom(0, 0, 1), context }).map((a) => ({ tool: 'aggregate_records', args: clean({ model, ...a }) })) },

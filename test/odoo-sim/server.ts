@@ -26,6 +26,8 @@ export interface RunningSimulator {
   /** Restores the initial demo data. */
   reset(): void
   setLatency(ms: number): void
+  /** Calls received since start (every protocol, failed ones included): the bench counts Odoo calls per tool call. */
+  callCount(): number
 }
 
 const MAX_BODY = 10 * 1024 * 1024
@@ -108,6 +110,7 @@ export async function startOdooSimulator(options: SimulatorOptions = {}): Promis
     setLatency: (ms: number) => {
       state.latencyMs = Math.max(0, ms)
     },
+    callCount: () => state.callSeq,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))

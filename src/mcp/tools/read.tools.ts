@@ -13,8 +13,10 @@ export const searchRecords = defineTool({
   name: 'search_records',
   title: 'Search Odoo records',
   description:
-    'Finds records of a model matching a domain filter and returns the requested fields, plus the total number of ' +
-    `matches so you can page with offset. Returns ${DEFAULT_SEARCH_LIMIT} records by default, at most ${MAX_LIMIT}. ` +
+    'Finds records of a model matching a domain filter and returns the requested fields. "has_more" says whether ' +
+    'more records match after this page (page on with offset); "total", the number of matches, comes when it is known ' +
+    'for free (the last page), or always with count_total: true (one more query for Odoo: ask only when you need it). ' +
+    `Returns ${DEFAULT_SEARCH_LIMIT} records by default, at most ${MAX_LIMIT}. ` +
     'many2one fields come back as [id, "display name"] (or as the bare id when this key may not see the related ' +
     'model\'s display names); one2many/many2many fields as sorted id lists. Use count_records when you only need how many, and ' +
     'aggregate_records for sums and group totals instead of fetching every record.',
@@ -25,9 +27,19 @@ export const searchRecords = defineTool({
     limit: limit(DEFAULT_SEARCH_LIMIT, 'Records per page'),
     offset: offset('Records'),
     order: order.optional(),
+    count_total: z
+      .boolean()
+      .default(false)
+      .describe('true to always get "total", the exact number of matching records (costs Odoo a second query)'),
     context: context.optional(),
   },
-  outputSchema: { records: z.array(recordOutput), total: countOf, limit: countOf, offset: countOf },
+  outputSchema: {
+    records: z.array(recordOutput),
+    has_more: z.boolean().describe('Whether more records match after this page'),
+    total: countOf.optional().describe('Number of matching records: on the last page, or with count_total'),
+    limit: countOf,
+    offset: countOf,
+  },
   annotations: READ_ONLY,
   requires: 'read',
   plan: (args) => ({
@@ -39,11 +51,25 @@ export const searchRecords = defineTool({
     order: parseOrder(args.order),
     limit: args.limit,
     offset: args.offset,
+    countTotal: args.count_total,
     context: args.context,
   }),
+  /**
+   * One Odoo query by default: the page plus one record says whether more follow. The total is known without asking
+   * on the last page (offset + what came back), unless the offset went past the end (then nothing says how far).
+   */
   async execute(request, odoo) {
-    const [records, total] = await Promise.all([odoo.searchRead(request), odoo.count(request)])
-    return { records, total, limit: request.limit!, offset: request.offset! }
+    const limit = request.limit!
+    const offset = request.offset!
+    const [rows, counted] = await Promise.all([
+      odoo.searchRead({ ...request, limit: limit + 1 }),
+      request.countTotal ? odoo.count(request) : undefined,
+    ])
+    const hasMore = rows.length > limit
+    const records = hasMore ? rows.slice(0, limit) : rows
+    const knownTotal = !hasMore && (records.length > 0 || offset === 0) ? offset + records.length : undefined
+    const total = counted ?? knownTotal
+    return { records, has_more: hasMore, ...(total === undefined ? {} : { total }), limit, offset }
   },
 })
 

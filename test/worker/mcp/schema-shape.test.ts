@@ -163,7 +163,7 @@ describe(`tool schemas as clients see them (${env.ODOO_PROTOCOL})`, () => {
     }
     await call('list_models', { search: 'sale' })
     for (const model of ['res.partner', 'sale.order', 'sale.order.line', 'product.product']) await call('describe_model', { model })
-    const partners = await call('search_records', { model: 'res.partner', limit: 20 })
+    const partners = await call('search_records', { model: 'res.partner', limit: 20, count_total: true })
     expect(Number.isInteger(partners.total)).toBe(true)
     await call('search_records', { model: 'sale.order', limit: 20, offset: 1 })
     await call('read_records', { model: 'sale.order', ids: [1, 2, 999999] })

@@ -40,13 +40,62 @@ describe(`tools (${env.ODOO_PROTOCOL})`, () => {
         limit: 3,
         offset: 1,
       }),
-    ) as { records: { id: number; name: string; is_company: boolean }[]; total: number; limit: number; offset: number }
+    ) as { records: { id: number; name: string; is_company: boolean }[]; has_more: boolean; total?: number; limit: number; offset: number }
     expect(page.records).toHaveLength(3)
     expect(page.records.every((r) => r.is_company === true)).toBe(true)
     expect(page.records.map((r) => r.name)).toEqual([...page.records.map((r) => r.name)].sort((a, b) => a.localeCompare(b)))
-    expect(page.total).toBeGreaterThan(4)
-    expect(page).toMatchObject({ limit: 3, offset: 1 })
+    expect(page).toMatchObject({ has_more: true, limit: 3, offset: 1 })
+    expect(page.total).toBeUndefined()
     for (const record of page.records) expect(Object.keys(record).sort()).toEqual(['id', 'is_company', 'name'])
+  })
+
+  describe('search_records asks Odoo once, and counts only when asked', () => {
+    const companies = { model: 'res.partner', domain: [['is_company', '=', true]], fields: ['name'], order: 'id' }
+    const search = async (args: Record<string, unknown>) => {
+      await sim.clearCalls()
+      const page = ok(await callTool(admin, 'search_records', { ...companies, ...args })) as {
+        records: { id: number }[]
+        has_more: boolean
+        total?: number
+      }
+      const calls = (await sim.calls()).filter((call) => call.model === 'res.partner' && ['search_read', 'search_count', 'read', 'search', 'web_search_read'].includes(call.method))
+      return { page, calls }
+    }
+
+    it('pages with has_more from one search_read of limit + 1, and no count', async () => {
+      const { page: exact } = await search({ limit: 500, count_total: true })
+      const all = exact.total!
+      expect(exact.records).toHaveLength(all)
+      expect(exact.has_more).toBe(false)
+      expect(all).toBeGreaterThan(4)
+
+      const { page, calls } = await search({ limit: 2, offset: 1 })
+      expect(calls.map((call) => call.method)).toEqual(['search_read'])
+      expect(calls[0]!.kwargs).toMatchObject({ limit: 3, offset: 1 })
+      expect(page.records.map((r) => r.id)).toEqual(exact.records.slice(1, 3).map((r) => r.id))
+      expect(page).toMatchObject({ has_more: true })
+      expect(page.total).toBeUndefined()
+
+      // The last page knows the total for free; a page exactly at the end too.
+      const { page: last, calls: lastCalls } = await search({ limit: 3, offset: all - 2 })
+      expect(lastCalls.map((call) => call.method)).toEqual(['search_read'])
+      expect(last).toMatchObject({ has_more: false, total: all })
+      expect(last.records).toHaveLength(2)
+      expect((await search({ limit: 2, offset: all - 2 })).page).toMatchObject({ has_more: false, total: all })
+      // Past the end nothing says how many there are: no total rather than a wrong one.
+      const { page: beyond } = await search({ limit: 2, offset: all + 5 })
+      expect(beyond).toMatchObject({ records: [], has_more: false })
+      expect(beyond.total).toBeUndefined()
+    })
+
+    it('count_total: true adds one search_count and always answers total', async () => {
+      const { page, calls } = await search({ limit: 2, count_total: true })
+      expect(calls.map((call) => call.method).sort()).toEqual(['search_count', 'search_read'])
+      expect(page.has_more).toBe(true)
+      expect(page.total).toBeGreaterThan(2)
+      const { page: beyond } = await search({ limit: 2, offset: 10_000, count_total: true })
+      expect(beyond.total).toBe(page.total)
+    })
   })
 
   it('search_records returns 50 records by default and refuses more than 500', async () => {
