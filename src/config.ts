@@ -9,6 +9,9 @@ import { ODOO_PROTOCOLS, type OdooProtocolSetting } from './odoo/types'
 
 export { ODOO_PROTOCOLS, type OdooProtocolSetting }
 
+/** Cloudflare's Durable Object location hints, the values of `ODOO_REGION` (keys/placement.ts). */
+export const LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'] as const satisfies readonly DurableObjectLocationHint[]
+
 /** Default for `ODOO_TIMEOUT_MS`: 30 seconds. */
 const DEFAULT_ODOO_TIMEOUT_MS = 30_000
 
@@ -24,6 +27,11 @@ const configSchema = z.object({
     .default('')
     .transform((value) => (value.trim() === '' ? DEFAULT_ODOO_TIMEOUT_MS : Number(value)))
     .pipe(z.number().int().min(100).max(300_000)),
+  ODOO_REGION: z
+    .string()
+    .default('')
+    .transform((value) => value.trim().toLowerCase())
+    .pipe(z.enum(['', ...LOCATION_HINTS], { error: `ODOO_REGION must be one of ${LOCATION_HINTS.join(', ')} (the region nearest Odoo), or empty` })),
   ALLOWED_ORIGINS: z
     .string()
     .default('')
@@ -50,7 +58,7 @@ export class ConfigError extends Error {
 
 const cache = new WeakMap<object, GatewayConfig>()
 
-export function loadConfig(env: Pick<Env, 'ODOO_URL' | 'ODOO_DB' | 'ODOO_PROTOCOL' | 'ODOO_TIMEOUT_MS' | 'ALLOWED_ORIGINS'>): GatewayConfig {
+export function loadConfig(env: Pick<Env, 'ODOO_URL' | 'ODOO_DB' | 'ODOO_PROTOCOL' | 'ODOO_TIMEOUT_MS' | 'ODOO_REGION' | 'ALLOWED_ORIGINS'>): GatewayConfig {
   const cached = cache.get(env)
   if (cached) return cached
   const parsed = configSchema.safeParse(env)

@@ -10,6 +10,8 @@ export interface Env {
   ODOO_DB: string
   /** `jsonrpc`, `json2` or `auto`. */
   ODOO_PROTOCOL: string
+  /** Cloudflare location hint for the key objects and limiter shards: the region nearest Odoo (keys/placement.ts). */
+  ODOO_REGION?: string
   /** Milliseconds before an Odoo call is abandoned. */
   ODOO_TIMEOUT_MS: string
   /** Comma-separated browser origins allowed on /mcp. */

@@ -20,6 +20,7 @@ import { ConfigError, loadConfig, type GatewayConfig } from '../config'
 import { clientAddress } from '../http/auth'
 import { httpError } from '../http/errors'
 import type { GatewayEnv } from '../http/types'
+import { keyObject } from '../keys/placement'
 import { logError } from '../log'
 import { checkOdooCredentials } from './odoo-credentials'
 import { ADMIN_SECRET_MIN_LENGTH, verifyAdminRequest } from './signature'
@@ -45,7 +46,7 @@ adminRoutes.post('/keys/:id/refresh', async (c) => {
   const id = c.req.param('id')
   if (!KEY_ID.test(id)) return httpError(c, 400, 'invalid_key_id', `'${id.slice(0, 40)}' is not a key id (key_ + 16 hex characters)`)
   try {
-    const result = await c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(id)).refresh(id)
+    const result = await keyObject(c.env, id).refresh(id)
     if (!result.found) return httpError(c, 404, 'key_not_found', `No key ${id} in the database`)
     return c.json({ id, status: result.status, refreshed_at: new Date(result.loadedAt!).toISOString() })
   } catch (error) {
@@ -94,7 +95,7 @@ adminRoutes.post('/keys/:id/odoo-secret-replaced', async (c) => {
     httpStatus: 200,
   })
   try {
-    const object = c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(id))
+    const object = keyObject(c.env, id)
     const result = await object.refresh(id)
     if (!result.found) return httpError(c, 404, 'key_not_found', `No key ${id} in the database`)
     const seq = await object.appendAudit(record)
@@ -192,7 +193,7 @@ adminRoutes.post('/audit/heads', async (c) => {
       (chains as string[]).map((chain) =>
         chain.startsWith('anon-')
           ? c.env.UNAUTHENTICATED_AUDIT.get(c.env.UNAUTHENTICATED_AUDIT.idFromName(chain)).auditHead()
-          : c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(chain)).auditHead(),
+          : keyObject(c.env, chain).auditHead(),
       ),
     )
     return c.json({ heads: (chains as string[]).map((chain, index) => ({ ...heads[index], chainId: chain })) })

@@ -14,6 +14,7 @@ import { unauthenticatedChainFor } from '../audit/unauthenticated-object'
 import type { Env } from '../env'
 import { httpErrorBody } from '../errors'
 import { retryObjectCallOnce } from '../lib/object-retry'
+import { keyObject } from '../keys/placement'
 import { logError } from '../log'
 import { clientAddress } from './auth'
 import type { GatewayEnv } from './types'
@@ -23,7 +24,7 @@ const MAX_INSPECTED_BYTES = 256 * 1024
 
 async function appendOnce(env: Env, record: AuditRecord, retried: boolean): Promise<void> {
   if (record.keyId) {
-    await env.KEY_OBJECTS.get(env.KEY_OBJECTS.idFromName(record.keyId)).appendAudit(record, retried)
+    await keyObject(env, record.keyId).appendAudit(record, retried)
   } else {
     const chain = unauthenticatedChainFor(record.ip)
     await env.UNAUTHENTICATED_AUDIT.get(env.UNAUTHENTICATED_AUDIT.idFromName(chain)).appendAudit(chain, record, retried)

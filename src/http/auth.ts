@@ -17,6 +17,7 @@ import { keyIdForHash } from '../keys/key-directory'
 import { API_KEY_PREFIX, displayPrefix, parseApiKey } from '../keys/key-format'
 import { sha256Hex } from '../lib/crypto'
 import { retryObjectCallOnce } from '../lib/object-retry'
+import { keyObject } from '../keys/placement'
 import { loadLimitsConfig } from '../limits/config'
 import { rateLimitHeaders, retryAfterSeconds } from '../limits/headers'
 import { logError } from '../log'
@@ -183,7 +184,7 @@ export function bearerAuth(): MiddlewareHandler<GatewayEnv> {
       }
       const input = { keyId, keyHash, clientAddress: clientAddress(c.req.raw) }
       // The RPC stub's inferred type mangles unions; the object returns exactly an Admission.
-      const admit = () => c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId)).admit(input) as unknown as Promise<Admission>
+      const admit = () => keyObject(c.env, keyId).admit(input) as unknown as Promise<Admission>
       // If the object restarted under the first call and that call had already taken a token, the request costs two.
       // A silent object (timeout) is not asked again.
       admission = await retryObjectCallOnce(() => withTimeout(admit(), ADMIT_TIMEOUT_MS), (error) => error instanceof AdmitTimeout)

@@ -22,6 +22,7 @@ import type { AuditRecord } from '../audit/record'
 import type { Env } from '../env'
 import { loadLimitsConfig, type LimitsConfig } from '../limits/config'
 import { giveBack, takeUpTo, type BucketSpec } from '../limits/gcra'
+import { limiterShard } from './placement'
 import { GlobalBudget, homeShardOf } from '../limits/global-budget'
 import { checkClientAddress } from '../policy/ip-rules'
 import { keyPolicy } from '../policy/key-policy'
@@ -218,7 +219,7 @@ export class KeyObject extends DurableObject<Env> {
 
   private globalBudget(keyId: string): GlobalBudget {
     this.budget ??= new GlobalBudget(this.limits, homeShardOf(keyId, this.limits.globalShards), {
-      lease: (shard, request) => this.env.GLOBAL_LIMITER.get(this.env.GLOBAL_LIMITER.idFromName(`shard-${shard}`)).lease(request),
+      lease: (shard, request) => limiterShard(this.env, shard).lease(request),
     })
     return this.budget
   }
