@@ -17,7 +17,7 @@ import { auditTrail } from './http/audit'
 import { bearerAuth } from './http/auth'
 import { httpError } from './http/errors'
 import { oauthDiscoveryRoutes } from './http/oauth-discovery'
-import { originGuard, readJsonRpcBody, requireJsonContentType } from './http/transport-guard'
+import { originGuard, readJsonRpcBody, requireJsonContentType, requireMatchingRoutingHeaders } from './http/transport-guard'
 import type { GatewayEnv } from './http/types'
 import { API_KEY_PREFIX } from './keys/key-format'
 import { logError } from './log'
@@ -48,14 +48,14 @@ app.use(
   cors({
     origin: (origin, c) => (allowedOrigins(c.env).has(origin.toLowerCase()) ? origin : null),
     allowMethods: ['POST', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version', 'Mcp-Session-Id', 'Mcp-Method', 'Mcp-Name', 'Last-Event-ID'],
     exposeHeaders: ['Mcp-Session-Id', 'X-Request-Id', 'WWW-Authenticate', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
     maxAge: 600,
   }),
 )
 app.use('/mcp', (c, next) => originGuard(() => allowedOrigins(c.env))(c, next))
 
-app.post('/mcp', requireJsonContentType(), bearerAuth(), ...readJsonRpcBody(), handleMcpPost)
+app.post('/mcp', requireJsonContentType(), bearerAuth(), ...readJsonRpcBody(), requireMatchingRoutingHeaders(), handleMcpPost)
 app.all('/mcp', (c) =>
   httpError(c, 405, 'method_not_allowed', `${c.req.method} is not supported: this stateless MCP endpoint takes POST only`, {
     Allow: 'POST',

@@ -30,4 +30,5 @@ const JSON_RPC_ERROR_CODES: Record<number, string> = {
   [-32600]: 'invalid_request',
   [-32601]: 'method_not_found',
   [-32602]: 'invalid_params',
+  [-32020]: 'header_mismatch',
 }

@@ -85,3 +85,49 @@ export function readJsonRpcBody(): MiddlewareHandler<GatewayEnv>[] {
     },
   ]
 }
+
+/** JSON-RPC code of MCP's HeaderMismatch error (SEP-2243, protocol 2026-07-28). */
+export const HEADER_MISMATCH = -32020
+/** The methods whose target `Mcp-Name` mirrors, and the parameter that names it. */
+const NAME_PARAMETER: Record<string, 'name' | 'uri'> = {
+  'tools/call': 'name',
+  'prompts/get': 'name',
+  'resources/read': 'uri',
+  'resources/subscribe': 'uri',
+  'resources/unsubscribe': 'uri',
+}
+
+/**
+ * `Mcp-Method` and `Mcp-Name` (MCP 2026-07-28, SEP-2243) exist so that a load balancer, a WAF or a rate limiter can
+ * route and authorize without reading the body. A header that says `tools/list` over a body that calls a tool is an
+ * attack on whoever trusts the header, so whenever a client sends them, they must say exactly what the body says:
+ * `Mcp-Method` = `method`, and `Mcp-Name` = the tool's name (`params.name`) or the resource's URI (`params.uri`) on
+ * the methods that address one, and absent elsewhere. Otherwise: HTTP 400, JSON-RPC HeaderMismatch (-32020). Clients
+ * of the 2025 revisions do not send them, and nothing here requires them.
+ */
+export function requireMatchingRoutingHeaders(): MiddlewareHandler<GatewayEnv> {
+  return async function requireMatchingRoutingHeaders(c, next) {
+    const methodHeader = c.req.header('mcp-method')
+    const nameHeader = c.req.header('mcp-name')
+    if (methodHeader === undefined && nameHeader === undefined) return next()
+    const message = c.get('rpcMessage') as { method?: unknown; params?: Record<string, unknown> }
+    const method = typeof message.method === 'string' ? message.method : undefined
+    const quoted = (value: string) => JSON.stringify(value.slice(0, 100))
+    if (methodHeader !== undefined && methodHeader !== method) {
+      return jsonRpcError(
+        c,
+        400,
+        HEADER_MISMATCH,
+        `Header mismatch: Mcp-Method is ${quoted(methodHeader)} but the body's method is ${method === undefined ? 'missing' : quoted(method)}`,
+      )
+    }
+    const parameter = method === undefined ? undefined : NAME_PARAMETER[method]
+    const target = parameter ? message.params?.[parameter] : undefined
+    if (nameHeader !== undefined && nameHeader !== target) {
+      const body = typeof target === 'string' ? `the body's params.${parameter} is ${quoted(target)}` : `the body names no ${parameter ?? 'tool, prompt or resource'}`
+      return jsonRpcError(c, 400, HEADER_MISMATCH, `Header mismatch: Mcp-Name is ${quoted(nameHeader)} but ${body}`)
+    }
+    return next()
+  }
+}
+
