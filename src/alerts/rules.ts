@@ -11,8 +11,8 @@
  *   off_hours      a key was used outside the working hours its policy sets
  *   volume_spike   a key's requests in 5 minutes exceed its own baseline by a factor
  *
- * Each alert is throttled per (rule, subject): at most one per ALERT_THROTTLE_MINUTES; field_denied per key, model
- * and field, one alert naming the fields of one call not alerted on within that time.
+ * Each alert is throttled per (rule, subject): at most one per ALERT_THROTTLE_MINUTES; model_denied and field_denied
+ * per key and model (field_denied names the fields of the call that raised it).
  *
  * Both refusal rules read what the guard refused from `record.refusal` (src/errors.ts, PolicyRefusal), never from the
  * record's `model`: a call on sale.order can be refused res.users through a domain path, or only a field of
@@ -67,7 +67,7 @@ export interface Alert {
 export interface AlertState {
   /** Failure times per subject (ip:… / prefix:…), pruned to the window. */
   failures: Record<string, number[]>
-  /** Last alert time per throttle key (rule:subject; field_denied:key:model:field), pruned (MAX_THROTTLE_KEYS). */
+  /** Last alert time per throttle key (rule:subject), pruned (MAX_THROTTLE_KEYS). */
   lastAlert: Record<string, number>
   /** Models this key has used, and when the key was first seen. */
   models: string[]
@@ -138,9 +138,10 @@ export function evaluate(record: AuditRecord, state: AlertState, config: AlertCo
     const last = state.lastAlert[key]
     return last !== undefined && record.time - last < config.throttleMs
   }
-  const raise = (rule: AlertRule, subject: string, message: string, throttleKeys = [`${rule}:${subject}`]) => {
-    if (throttleKeys.every(throttled)) return
-    for (const key of throttleKeys) state.lastAlert[key] = record.time
+  const raise = (rule: AlertRule, subject: string, message: string) => {
+    const key = `${rule}:${subject}`
+    if (throttled(key)) return
+    state.lastAlert[key] = record.time
     alerts.push({ rule, subject, time: record.time, keyId: record.keyId, message, requestId: record.requestId })
   }
   const keyName = record.keyName ? `'${record.keyName}' (${record.keyId})` : record.keyId ?? 'unknown key'
@@ -169,18 +170,14 @@ export function evaluate(record: AuditRecord, state: AlertState, config: AlertCo
 
   const refusal = record.code === 'policy_denied' ? record.refusal : undefined
   if (refusal?.kind === 'field') {
-    // Per field: one alert per call, naming the fields not alerted on within the throttle period.
-    const fresh = refusal.fields.filter((field) => !throttled(`field_denied:${record.keyId}:${refusal.model}:${field}`))
-    if (fresh.length > 0) {
-      // Names beyond those the record kept (MAX_REFUSED_FIELDS) are counted, not named.
-      const total = fresh.length + (refusal.fieldCount ?? refusal.fields.length) - refusal.fields.length
-      raise(
-        'field_denied',
-        `${record.keyId}:${refusal.model}:${fresh.join(',')}`,
-        `${keyName} was denied ${total === 1 ? 'field' : 'fields'} ${nameList(fresh, total)} of ${refusal.model} by its policy (in ${refusal.where})`,
-        fresh.map((field) => `field_denied:${record.keyId}:${refusal.model}:${field}`),
-      )
-    }
+    // Per key and model, like model_denied: a client inventing field names cannot turn each call into an alert (the
+    // audit log keeps every refusal). The alert names the fields of the call that raised it.
+    const total = refusal.fieldCount ?? refusal.fields.length
+    raise(
+      'field_denied',
+      `${record.keyId}:${refusal.model}`,
+      `${keyName} was denied ${total === 1 ? 'field' : 'fields'} ${nameList(refusal.fields, total)} of ${refusal.model} by its policy (in ${refusal.where})`,
+    )
   } else if (refusal) {
     raise('model_denied', `${record.keyId}:${refusal.model}`, modelDeniedMessage(refusal, keyName))
   }
