@@ -16,6 +16,7 @@
  */
 import { Hono } from 'hono'
 import { newAuditRecord } from '../audit/record'
+import { clip } from '../audit/trail'
 import { ConfigError, loadConfig, type GatewayConfig } from '../config'
 import { clientAddress } from '../http/auth'
 import { httpError } from '../http/errors'
@@ -88,8 +89,9 @@ adminRoutes.post('/keys/:id/odoo-secret-replaced', async (c) => {
     keyName: row.name,
     keyPrefix: row.prefix,
     odooUser: row.odoo_login,
-    ip: clientAddress(c.req.raw) ?? null,
-    userAgent: c.req.header('user-agent')?.slice(0, 200) ?? null,
+    // Made safe like every other record's client text (cut, control characters replaced).
+    ip: clip(clientAddress(c.req.raw)),
+    userAgent: clip(c.req.header('user-agent')),
     method: 'admin/set-odoo-secret',
     code: change.verified ? 'odoo_credentials_verified' : 'odoo_credentials_not_verified',
     httpStatus: 200,

@@ -28,7 +28,7 @@ const MAX_TEXT = 512
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
 /** Client-chosen text, cut to MAX_TEXT (which can split a surrogate pair, too), each unsafe character as U+FFFD. */
-const clip = (text: string | null | undefined): string | null =>
+export const clip = (text: string | null | undefined): string | null =>
   text == null ? null : text.slice(0, MAX_TEXT).replace(UNSAFE_TEXT, '\ufffd')
 
 /**
