@@ -3,11 +3,11 @@
  * bench` can measure what one key object costs on the request path and how many checks per second one object
  * sustains, without the MCP layer in the way.
  *   GET  /noop    the runtime's own cost (reference)
- *   POST /admit   one admission by the key object named in the body (what every POST /mcp pays)
+ *   POST /admit   one call to the key object named in the body, for a request the edge answered: admission plus
+ *                 the durable audit append (what every POST /mcp pays besides its own work)
  *   POST /admit-many?n=2000&concurrency=32
- *                 n admissions fired from inside the Worker, `concurrency` at a time: one object's checks per
+ *                 n such calls fired from inside the Worker, `concurrency` at a time: one object's requests per
  *                 second without an HTTP client in the way. Answers {"n", "ms", "admitted"}.
- *   POST /admit-and-audit   the admission plus the durable audit append every request makes (two round trips)
  *   POST /audit-seed?from=0&count=50000   synthetic audit rows straight into D1 (for the 1M-record search bench)
  *   POST /audit-query       runs the `audit search` query for a key and time range, timed inside the runtime
  */
@@ -15,7 +15,7 @@ import { Hono } from 'hono'
 import type { Env } from '../src/env'
 import type { AuditRecord } from '../src/audit/record'
 import { auditSearchQuery } from '../src/audit/search'
-import type { Admission } from '../src/keys/admission'
+import type { KeyAnswer } from '../src/gateway/key-call'
 
 export { KeyObject } from '../src/keys/key-object'
 export { GlobalLimiterShard } from '../src/limits/global-limiter'
@@ -26,34 +26,6 @@ const app = new Hono<{ Bindings: Env }>()
 
 app.get('/noop', (c) => c.text('ok'))
 
-app.post('/admit', async (c) => {
-  const { keyId, keyHash } = await c.req.json<{ keyId: string; keyHash: string }>()
-  const stub = c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId))
-  const admission = (await stub.admit({ keyId, keyHash })) as unknown as Admission
-  return c.text(admission.kind, admission.kind === 'admitted' ? 200 : 429)
-})
-
-app.post('/admit-many', async (c) => {
-  const { keyId, keyHash } = await c.req.json<{ keyId: string; keyHash: string }>()
-  const n = Math.min(100_000, Number(c.req.query('n') ?? 2000))
-  const concurrency = Math.min(256, Number(c.req.query('concurrency') ?? 32))
-  const stub = c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId))
-  let started = 0
-  let admitted = 0
-  const t0 = performance.now()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < n) {
-        started++
-        const admission = (await stub.admit({ keyId, keyHash })) as unknown as Admission
-        if (admission.kind === 'admitted') admitted++
-      }
-    }),
-  )
-  // performance.now() only advances with I/O in Workers; every admission is an RPC, so it does here.
-  return c.json({ n, ms: performance.now() - t0, admitted })
-})
-
 const benchRecord = (keyId: string): AuditRecord => ({
   time: Date.now(), requestId: crypto.randomUUID(), keyId, keyName: 'bench', keyPrefix: 'omk_benchxxx', odooUser: 'admin',
   ip: '203.0.113.1', userAgent: 'bench/1.0', clientInfo: null, method: 'tools/call', tool: 'search_records', model: 'res.partner',
@@ -62,12 +34,42 @@ const benchRecord = (keyId: string): AuditRecord => ({
   latencyMs: 25, odooLatencyMs: 20, responseBytes: 2400,
 })
 
-app.post('/admit-and-audit', async (c) => {
+/** One call for a request the edge answered: admitted or refused, and recorded. */
+async function admitAndRecord(env: Env, keyId: string, keyHash: string): Promise<boolean> {
+  const stub = env.KEY_OBJECTS.get(env.KEY_OBJECTS.idFromName(keyId))
+  const answer = (await stub.serve({
+    admission: { keyId, keyHash },
+    record: { ...benchRecord(keyId), keyId: null },
+    redactDomains: false,
+    rpcId: 1,
+    work: { kind: 'answered', status: 200, responseBytes: 2400 },
+  })) as unknown as KeyAnswer
+  return answer.kind === 'release'
+}
+
+app.post('/admit', async (c) => {
   const { keyId, keyHash } = await c.req.json<{ keyId: string; keyHash: string }>()
-  const stub = c.env.KEY_OBJECTS.get(c.env.KEY_OBJECTS.idFromName(keyId))
-  const admission = (await stub.admit({ keyId, keyHash })) as unknown as Admission
-  await stub.appendAudit(benchRecord(keyId))
-  return c.text(admission.kind, admission.kind === 'admitted' ? 200 : 429)
+  const admitted = await admitAndRecord(c.env, keyId, keyHash)
+  return c.text(admitted ? 'admitted' : 'refused', admitted ? 200 : 429)
+})
+
+app.post('/admit-many', async (c) => {
+  const { keyId, keyHash } = await c.req.json<{ keyId: string; keyHash: string }>()
+  const n = Math.min(100_000, Number(c.req.query('n') ?? 2000))
+  const concurrency = Math.min(256, Number(c.req.query('concurrency') ?? 32))
+  let started = 0
+  let admitted = 0
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < n) {
+        started++
+        if (await admitAndRecord(c.env, keyId, keyHash)) admitted++
+      }
+    }),
+  )
+  // performance.now() only advances with I/O in Workers; every call is an RPC, so it does here.
+  return c.json({ n, ms: performance.now() - t0, admitted })
 })
 
 /**

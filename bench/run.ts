@@ -15,6 +15,9 @@
  * Options: --latency MS (simulated Odoo latency, default 20), --requests N (per side and concurrency, default 400),
  * --concurrency 1,16, --out FILE (default bench-results/bench.json), --audit-records N (rows for the audit search
  * bench, default 1 000 000; 0 skips it).
+ * --wan runs only the wide-area placement model instead (bench/wan.ts: p50 of a tool call before and after the
+ * one-hop request path, agent near or far from Odoo, wide-area round trips counted; bench-results/wan.json), with
+ * --wan-rtt MS as the wide-area round trip (default 250, Sydney–Frankfurt) and --latency as Odoo's own.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
@@ -29,6 +32,7 @@ import { startWranglerDev, type WranglerDev } from '../test/support/wrangler-dev
 import { processTreeCpuMs } from './process-cpu'
 import { runPolicyMicroBenchmark } from './policy.micro'
 import { round, summarize, type Summary } from './stats'
+import { runWanBench } from './wan'
 import { runWorkerCpuBenchmark } from './worker-cpu'
 
 const PROJECT = resolve(dirname(new URL(import.meta.url).pathname), '..')
@@ -120,12 +124,15 @@ export async function main(argv: string[]): Promise<void> {
       'audit-records': { type: 'string', default: '1000000' },
       // Plain `wrangler dev` (DevTools inspector attached) instead of wrangler's startWorker without it.
       devtools: { type: 'boolean', default: false },
+      wan: { type: 'boolean', default: false },
+      'wan-rtt': { type: 'string', default: '250' },
     },
   })
   const latencyMs = Number(values.latency)
   const requests = Number(values.requests)
   const levels = values.concurrency!.split(',').map(Number)
   const log = (text: string) => process.stdout.write(`${text}\n`)
+  if (values.wan) return runWanBench({ latencyMs, rttMs: Number(values['wan-rtt']), log })
 
   log(`odoo-mcp-edge benchmark: simulated Odoo latency ${latencyMs} ms, ${requests} requests per side and level`)
   const odoo = await startOdooSimulator({ version: 18, latencyMs })
@@ -338,7 +345,8 @@ export async function main(argv: string[]): Promise<void> {
         `authenticated MCP ping ${round(r.mcpPing.p50, 1)} ms, ${r.mcpPing.rps}/s`)
     }
 
-    // The key object alone: one admission per request (status, IP, key bucket, global lease), behind a bare route.
+    // The key object alone: the one call every request makes (admission: status, IP, key bucket, global lease; and the
+    // durable audit append), behind a bare route.
     gateway.stop()
     gateway = undefined
     benchWorker = await startWorkerWithoutDevTools(await benchWorkerConfig(work), target.persistTo!, {}, '/noop')
@@ -367,34 +375,13 @@ export async function main(argv: string[]): Promise<void> {
     const checksPerSecond = inside.map((run) => round((run.admitted / run.ms) * 1000, 0)).sort((a, b) => a - b)
     const objectChecksPerSecond = checksPerSecond[1]!
     log('')
-    log(`one key object, driven from inside the runtime (3 runs of 3000 admissions, 32 in flight): ` +
-      `median ${objectChecksPerSecond} checks/s (runs: ${checksPerSecond.join(', ')})`)
-    log('the same admission behind a bare route, over HTTP from the bench client: p50 ms and requests/s')
+    log(`one key object, driven from inside the runtime (3 runs of 3000 calls: admission + audit append, 32 in flight): ` +
+      `median ${objectChecksPerSecond} requests/s (runs: ${checksPerSecond.join(', ')})`)
+    log('the same call (admission + audit append) behind a bare route, over HTTP from the bench client: p50 ms and requests/s')
     for (const r of keyObject) {
       log(`  concurrency ${r.concurrency}: bare route ${round(r.noop.p50, 2)} ms, ${r.noop.rps}/s; ` +
-        `with one admission ${round(r.admit.p50, 2)} ms, ${r.admit.rps}/s; ` +
+        `with the key object call ${round(r.admit.p50, 2)} ms, ${r.admit.rps}/s; ` +
         `round trip on the request path +${r.roundTripP50Ms} ms at p50`)
-    }
-
-    // What durability costs: the audit append each request makes before its answer leaves (a second round trip).
-    const admitAndAudit = async () => {
-      const response = await fetch(`${benchWorker!.url}/admit-and-audit`, { method: 'POST', body: admitBody })
-      if (response.status !== 200) throw new Error(`admission refused: ${await response.text()}`)
-      await response.text()
-    }
-    await load(admitAndAudit, 50, 4)
-    const audit: { concurrency: number; admit: Summary & { rps: number }; admitAndAudit: Summary & { rps: number }; appendP50Ms: number }[] = []
-    for (const concurrency of levels) {
-      const timed = (task: () => Promise<unknown>) => measure(task, requests, concurrency)
-      const a = await timed(admit)
-      const b = await timed(admitAndAudit)
-      audit.push({ concurrency, admit: a, admitAndAudit: b, appendP50Ms: round(b.p50 - a.p50, 2) })
-    }
-    log('')
-    log('audit durability on the request path (admission alone vs admission + durable append), p50 ms and requests/s')
-    for (const r of audit) {
-      log(`  concurrency ${r.concurrency}: admission ${round(r.admit.p50, 2)} ms, ${r.admit.rps}/s; ` +
-        `with the audit append ${round(r.admitAndAudit.p50, 2)} ms, ${r.admitAndAudit.rps}/s; append +${r.appendP50Ms} ms at p50`)
     }
 
     // Audit search over many records: seed D1, then time the `audit search --key K --since --until` query.
@@ -457,14 +444,8 @@ export async function main(argv: string[]): Promise<void> {
         bareRoute: Object.fromEntries(Object.entries(r.bareRoute).map(([k, v]) => [k, round(v)])),
         mcpPing: Object.fromEntries(Object.entries(r.mcpPing).map(([k, v]) => [k, round(v)])),
       })),
-      auditAppend: audit.map((r) => ({
-        concurrency: r.concurrency,
-        appendP50Ms: r.appendP50Ms,
-        admit: Object.fromEntries(Object.entries(r.admit).map(([k, v]) => [k, round(v)])),
-        admitAndAudit: Object.fromEntries(Object.entries(r.admitAndAudit).map(([k, v]) => [k, round(v)])),
-      })),
       auditSearch,
-      keyObjectChecksPerSecond: { median: objectChecksPerSecond, runs: checksPerSecond },
+      keyObjectRequestsPerSecond: { median: objectChecksPerSecond, runs: checksPerSecond },
       keyObject: keyObject.map((r) => ({
         concurrency: r.concurrency,
         roundTripP50Ms: r.roundTripP50Ms,

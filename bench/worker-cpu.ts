@@ -1,15 +1,16 @@
 /**
  * CPU time the Worker's JavaScript spends per tool call, and the memory a large result takes.
  *
- * workerd does not report CPU time per request locally, so the Worker (src/index.ts, bundled as for production) runs
- * in Node — the same V8 — with in-memory stand-ins for what lives outside the Worker: the key's Durable Object (it
- * admits every request and acknowledges every audit record at once), D1 (the key-id lookup) and Odoo (the simulator's
- * handler, called in-process). V8's sampling profiler then attributes each sample to the Worker when its stack is in
- * the Worker's bundle and not in the simulator: the Worker's own work per request (Hono, authentication, the MCP SDK
- * server and transport, zod, the policy guard, the Odoo client, the audit record), garbage collection shared out in
- * proportion. process.cpuUsage() would not do: it counts every thread, V8's parallel GC and the crypto thread pool
- * included. The stand-ins' work (storage writes, SQLite, the network) is the runtime's, measured by the wrangler dev
- * figures instead.
+ * workerd does not report CPU time per request locally, so the gateway (src/index.ts, bundled as for production) runs
+ * in Node — the same V8 — with the edge Worker and the key's Durable Object in one process: the object is the real
+ * KeyObject class over an in-memory stand-in of its storage (key-value map; the audit outbox's SQL statements
+ * acknowledged without work), called directly instead of over RPC. D1 (the key-id lookup) and Odoo (the simulator's
+ * handler, called in-process) are stand-ins too. V8's sampling profiler then attributes each sample to the gateway
+ * when its stack is in the bundle and not in the simulator: the JavaScript of the edge (Hono, key lookup, JSON-RPC
+ * and argument validation) and of the object (admission, policy guard, Odoo client, output filter, audit record and
+ * alert rules) per request, garbage collection shared out in proportion. process.cpuUsage() would not do: it counts
+ * every thread, V8's parallel GC and the crypto thread pool included. The stand-ins' work (storage writes, SQLite,
+ * RPC serialization, the network) is the runtime's, measured by the wrangler dev figures instead.
  */
 import { build } from 'esbuild'
 import { Session } from 'node:inspector/promises'
@@ -17,7 +18,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { generateApiKey, generateKeyId } from '../src/keys/key-format'
-import { generateCredentialsKey, importCredentialsKey, sealSecret } from '../src/lib/crypto'
+import { generateCredentialsKey, importCredentialsKey, sealSecret, sha256Hex } from '../src/lib/crypto'
 import { handleOdooRequest } from '../test/odoo-sim/handler'
 import { createState } from '../test/odoo-sim/state'
 import { round, summarize } from './stats'
@@ -26,7 +27,26 @@ const PROJECT = resolve(dirname(new URL(import.meta.url).pathname), '..')
 const ODOO_URL = 'http://odoo.invalid'
 const BUNDLE_FILE = 'worker-cpu.mjs'
 
-type WorkerModule = { default: { fetch(request: Request, env: unknown, ctx: unknown): Promise<Response> } }
+type WorkerModule = {
+  default: { fetch(request: Request, env: unknown, ctx: unknown): Promise<Response> }
+  KeyObject: new (ctx: unknown, env: unknown) => unknown
+}
+
+/** A Durable Object's state with in-memory storage: what the key object uses on the request path. */
+function inMemoryObjectState(entries: Record<string, unknown>) {
+  const kv = new Map<string, unknown>(Object.entries(entries))
+  return {
+    storage: {
+      kv: { get: (name: string) => kv.get(name), put: (name: string, value: unknown) => void kv.set(name, value), delete: (name: string) => kv.delete(name) },
+      // The audit outbox: its table, its newest sequence number at start, and one INSERT per record.
+      sql: { exec: () => ({ one: () => ({ seq: null }), toArray: () => [] }) },
+      getAlarm: async () => null,
+      setAlarm: async () => {},
+    },
+    blockConcurrencyWhile: <T>(run: () => Promise<T>) => run(),
+    waitUntil: (promise: Promise<unknown>) => void promise.catch(() => {}),
+  }
+}
 
 /** Bundles the Worker for Node with `cloudflare:workers` replaced by a stub, and imports it. */
 async function loadWorker(): Promise<WorkerModule> {
@@ -94,7 +114,7 @@ async function profiled(task: () => Promise<unknown>, n: number, bundleFile: str
 }
 
 export interface WorkerCpuResult {
-  /** Median µs of Worker CPU per search_records call (20 records, 4 fields; Odoo's own CPU subtracted). */
+  /** Median µs of gateway CPU (edge Worker + key object) per search_records call (20 records, 4 fields; Odoo's own CPU subtracted). */
   searchRecordsMicros: number
   searchRecordsP95Micros: number
   /** The same for an MCP ping (authentication, audit, MCP server; no tool). */
@@ -138,19 +158,18 @@ export async function runWorkerCpuBenchmark(options: { largeOnly?: boolean } = {
       odooSecretSealed: await sealSecret(await importCredentialsKey(credentialsKey), 'admin', id),
       createdAt: Date.now(), expiresAt: null, revokedAt: null, rotatedAt: null, lastUsedAt: null,
     }
-    const spec = { perMinute: 1_000_000, burst: 1_000_000 }
-    const keyObject = {
-      admit: async () => ({ kind: 'admitted', key: record, rate: { spec, remaining: 999_999, resetMs: 0 } }),
-      appendAudit: async () => 1,
-    }
+    // The key's cached copy as the object keeps it (src/keys/key-object.ts), valid for the whole run.
+    const cachedKey = { key: record, secrets: [{ hash: await sha256Hex(key), prefix, retiresAt: null }], loadedAt: Date.now() }
+    let keyObject: unknown
     const env = {
       ODOO_URL, ODOO_DB: 'mcp_demo', ODOO_PROTOCOL: 'jsonrpc', ODOO_TIMEOUT_MS: '30000', ALLOWED_ORIGINS: '',
       CREDENTIALS_KEY: credentialsKey, GLOBAL_RATE_LIMIT_PER_MINUTE: '0', GLOBAL_RATE_LIMIT_SHARDS: '1',
-      DEFAULT_KEY_RATE_LIMIT_PER_MINUTE: '600', KEY_CACHE_TTL_SECONDS: '30', AUDIT_RETENTION_DAYS: '90',
+      DEFAULT_KEY_RATE_LIMIT_PER_MINUTE: '1000000', KEY_CACHE_TTL_SECONDS: '86400', AUDIT_RETENTION_DAYS: '90',
       AUDIT_REDACT_DOMAIN_VALUES: 'false',
-      DB: { prepare: () => ({ bind: () => ({ first: async () => ({ key_id: id }) }) }) },
+      DB: { prepare: () => ({ bind: () => ({ first: async () => ({ key_id: id }), run: async () => ({}) }) }) },
       KEY_OBJECTS: { idFromName: (name: string) => name, get: () => keyObject },
     }
+    keyObject = new worker.KeyObject(inMemoryObjectState({ key: cachedKey }), env)
     const ctx = { waitUntil: (promise: Promise<unknown>) => void promise.catch(() => {}), passThroughOnException() {} }
     const mcpRequest = (message: unknown) =>
       new Request('http://gateway.local/mcp', {

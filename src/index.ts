@@ -1,8 +1,9 @@
 /**
  * odoo-mcp-edge: the Worker. This file only wires the pieces together, in the order a request meets them
  * (docs/ARCHITECTURE.md):
- *   request id → audit record opened → CORS / Origin → content type → API key admission (key object: status,
- *   client IP, rate limits) → body (size, JSON, no batch) → MCP (tools → guard → Odoo) → audit record appended
+ *   request id → audit record opened → CORS / Origin → content type → API key found (format, directory) → body
+ *   (size, JSON, no batch, routing headers) → MCP at the edge (initialize, ping, validation) → one call to the key's
+ *   object (admission: status, client IP, rate limits; tools/list; tools/call: guard → Odoo → filter; audit append)
  * the Cron Trigger (audit retention),
  * and exports the Durable Object classes (one per API key, and the global rate limit's shards).
  */
@@ -14,7 +15,7 @@ import { applyRetention } from './audit/retention'
 import { ConfigError, loadConfig } from './config'
 import type { Env } from './env'
 import { auditTrail } from './http/audit'
-import { bearerAuth } from './http/auth'
+import { identifyKey } from './http/auth'
 import { httpError } from './http/errors'
 import { oauthDiscoveryRoutes } from './http/oauth-discovery'
 import { originGuard, readJsonRpcBody, requireJsonContentType, requireMatchingRoutingHeaders } from './http/transport-guard'
@@ -55,7 +56,7 @@ app.use(
 )
 app.use('/mcp', (c, next) => originGuard(() => allowedOrigins(c.env))(c, next))
 
-app.post('/mcp', requireJsonContentType(), bearerAuth(), ...readJsonRpcBody(), requireMatchingRoutingHeaders(), handleMcpPost)
+app.post('/mcp', requireJsonContentType(), identifyKey(), ...readJsonRpcBody(), requireMatchingRoutingHeaders(), handleMcpPost)
 app.all('/mcp', (c) =>
   httpError(c, 405, 'method_not_allowed', `${c.req.method} is not supported: this stateless MCP endpoint takes POST only`, {
     Allow: 'POST',

@@ -16,6 +16,8 @@ export interface ToolAudit {
   odooTime(ms: number): void
   succeeded(result: Record<string, unknown>, request: AuthorizedRequest): void
   failed(error: unknown): void
+  /** The arguments failed the tool's input schema (the edge checked them: mcp/tool-schemas.ts). */
+  invalidArguments(): void
 }
 
 const MAX_TEXT = 512
@@ -89,15 +91,16 @@ export function redactDomain(domain: unknown): unknown {
   )
 }
 
+/**
+ * A record in the making. The edge opens it (constructor) and fills in what it sees; when the request has a key, the
+ * record travels with the one call to the key's object, which resumes it (`resume`), adds the key and what the tool
+ * call did, and finishes it there. Latency is measured from the record's `time`: from the edge receiving the request
+ * to the record being finished.
+ */
 export class AuditTrail implements ToolAudit {
-  readonly record: AuditRecord
-  private readonly started: number
   private toolOutcomeSet = false
-  /** The answer was a protocol version negotiation: its HTTP status is not a refusal. */
-  private versionNegotiation = false
 
   constructor(input: { requestId: string; ip: string | null; userAgent: string | null; redactDomains: boolean }) {
-    this.started = performance.now()
     this.redactDomains = input.redactDomains
     this.record = newAuditRecord({
       time: Date.now(),
@@ -107,13 +110,26 @@ export class AuditTrail implements ToolAudit {
     })
   }
 
+  /** Continues a record the edge opened (gateway/serve.ts, in the key's object). */
+  static resume(record: AuditRecord, redactDomains: boolean): AuditTrail {
+    const trail = Object.create(AuditTrail.prototype) as AuditTrail
+    Object.assign(trail, { record, redactDomains, toolOutcomeSet: false })
+    return trail
+  }
+
+  readonly record!: AuditRecord
   private readonly redactDomains: boolean
 
   presentedPrefix(prefix: string): void {
     this.record.keyPrefix = clip(prefix)
   }
 
-  key(key: ApiKeyRecord): void {
+  /** Who a refused request came from (the key was found, but may not be used now). */
+  identify(key: Pick<ApiKeyRecord, 'id' | 'name' | 'prefix' | 'odooLogin'>): void {
+    this.key(key)
+  }
+
+  key(key: Pick<ApiKeyRecord, 'id' | 'name' | 'prefix' | 'odooLogin'>): void {
     this.record.keyId = key.id
     this.record.keyName = key.name
     this.record.keyPrefix = key.prefix
@@ -134,7 +150,11 @@ export class AuditTrail implements ToolAudit {
   versionFallback(): void {
     if (this.record.outcome !== 'ok' || this.record.code !== null) return
     this.record.code = PROTOCOL_VERSION_FALLBACK
-    this.versionNegotiation = true
+  }
+
+  /** The answer was a protocol version negotiation: its HTTP status is not a refusal. */
+  private get versionNegotiation(): boolean {
+    return this.record.outcome === 'ok' && this.record.code === PROTOCOL_VERSION_FALLBACK
   }
 
   /** The parsed JSON-RPC message: method, MCP clientInfo, and for tools/call the tool name and model. */
@@ -201,6 +221,11 @@ export class AuditTrail implements ToolAudit {
     else this.outcome('error', 'internal_error')
   }
 
+  invalidArguments(): void {
+    this.toolOutcomeSet = true
+    this.outcome('denied', 'invalid_arguments')
+  }
+
   /** Whether a tool call already reported how it ended (the SDK answers bad arguments without calling the tool). */
   get toolReported(): boolean {
     return this.toolOutcomeSet
@@ -209,7 +234,7 @@ export class AuditTrail implements ToolAudit {
   finish(status: number, responseBytes: number): AuditRecord {
     this.record.httpStatus = status
     this.record.responseBytes = responseBytes
-    this.record.latencyMs = Math.round(performance.now() - this.started)
+    this.record.latencyMs = Math.max(0, Date.now() - this.record.time)
     if (status >= 500) this.outcome('error', `http_${status}`)
     else if (status >= 400 && !this.versionNegotiation) this.outcome('denied', `http_${status}`)
     return this.record
@@ -231,4 +256,5 @@ export const NO_TOOL_AUDIT: ToolAudit = {
   odooTime() {},
   succeeded() {},
   failed() {},
+  invalidArguments() {},
 }

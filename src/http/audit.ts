@@ -1,6 +1,11 @@
 /**
- * The audit middleware of /mcp: opens the request's audit record, lets the request run, then closes the record
- * (outcome, status, latency, size) and appends it to its chain in a Durable Object before the response leaves.
+ * The audit middleware of /mcp: opens the request's audit record, lets the request run, then makes sure the record
+ * is appended to its chain before the response leaves:
+ * - a request the key's object answered: the object appended it, in the same call (http/key-object-call.ts);
+ * - a request with a key whose answer the edge made (initialize, ping, a refusal of the message): the key's object
+ *   admits it and appends the record in one call, then the answer is released (or the object's refusal sent);
+ * - a request without a usable key (none, malformed, unknown, or its object unreachable): the record goes to an
+ *   unauthenticated chain's object, by the client address.
  *
  * A response with data is never released unaudited: if the record cannot be stored, a successful answer is replaced
  * by 503 `audit_unavailable` (the client may retry). Refusals carry no data and are released either way, and so are
@@ -14,21 +19,17 @@ import { unauthenticatedChainFor } from '../audit/unauthenticated-object'
 import type { Env } from '../env'
 import { httpErrorBody } from '../errors'
 import { retryObjectCallOnce } from '../lib/object-retry'
-import { keyObject } from '../keys/placement'
 import { logError } from '../log'
 import { clientAddress } from './auth'
+import { releaseEdgeAnswer } from './key-object-call'
 import type { GatewayEnv } from './types'
 
 /** Bodies above this size are not parsed to find a JSON-RPC error (ours are small; tool results can be large). */
 const MAX_INSPECTED_BYTES = 256 * 1024
 
 async function appendOnce(env: Env, record: AuditRecord, retried: boolean): Promise<void> {
-  if (record.keyId) {
-    await keyObject(env, record.keyId).appendAudit(record, retried)
-  } else {
-    const chain = unauthenticatedChainFor(record.ip)
-    await env.UNAUTHENTICATED_AUDIT.get(env.UNAUTHENTICATED_AUDIT.idFromName(chain)).appendAudit(chain, record, retried)
-  }
+  const chain = unauthenticatedChainFor(record.ip)
+  await env.UNAUTHENTICATED_AUDIT.get(env.UNAUTHENTICATED_AUDIT.idFromName(chain)).appendAudit(chain, record, retried)
 }
 
 /**
@@ -113,14 +114,25 @@ export function auditTrail(redactDomains: (env: Env) => boolean): MiddlewareHand
     })
     c.set('audit', trail)
     await next()
+    if (c.get('recordedByKeyObject')) return
 
-    const response = c.res
-    const body = await response.arrayBuffer()
+    let response = c.res
+    let body = await response.arrayBuffer()
     inspectAnswer(trail, body, response.headers.get('content-type'), {
       status: response.status,
       message: c.get('rpcMessage'),
       protocolVersion: c.req.header('mcp-protocol-version'),
     })
+    if (c.get('keyRef') && !c.get('keyObjectFailed')) {
+      const released = await releaseEdgeAnswer(c, response, body)
+      if (c.get('recordedByKeyObject')) {
+        c.res = released
+        return
+      }
+      // The key's object could not be reached: its 503 is the answer, recorded below on an unauthenticated chain.
+      response = released
+      body = await released.arrayBuffer()
+    }
     const record = trail.finish(response.status, body.byteLength)
     try {
       await appendToChain(c.env, record)

@@ -20,7 +20,7 @@
  *
  * The SDK sends the client's configured headers (the `Authorization` it sent to /mcp) along to these URLs; when one
  * is there, the description says whether that key is malformed (format and checksum, checked offline as in
- * bearerAuth) or well-formed, and so refused for another reason that only POST /mcp tells. Nothing here reads D1 or
+ * identifyKey) or well-formed, and so refused for another reason that only POST /mcp tells. Nothing here reads D1 or
  * a key object, nor echoes the header. These routes are not audited: they are outside /mcp, touch no key and no Odoo.
  *
  * Browser clients (Inspector's web UI in "Direct" mode) fetch these URLs from their page, so allowed origins

@@ -1,4 +1,4 @@
-/** What a key object answers the Worker for one request (keys/key-object.ts → http/auth.ts). */
+/** What a key object decides for one request (keys/key-object.ts); a refusal is answered from the object (gateway/admission-answers.ts). */
 import type { BucketSpec } from '../limits/gcra'
 import type { ApiKeyRecord } from './key-store'
 

@@ -1,6 +1,8 @@
 /**
- * The Durable Object of one API key (named by the key id). It sees all of the key's traffic worldwide, so it is
- * where each request is admitted or refused:
+ * The Durable Object of one API key (named by the key id). It sees all of the key's traffic worldwide, and it sits
+ * next to Odoo (keys/placement.ts). The edge Worker makes one call to it per request (`serve`, gateway/key-call.ts):
+ * the object admits the request, does what needs the key (its tool list, its tool calls: policy guard, Odoo, output
+ * filter; gateway/serve.ts), appends the audit record and answers. Admission:
  *
  *   secret (current, or previous within its grace period) → revoked / expired → client IP → key rate limit
  *   → global rate limit (leased tokens, limits/global-budget.ts)
@@ -19,7 +21,12 @@ import { DurableObject } from 'cloudflare:workers'
 import { AuditStream } from '../audit/audit-stream'
 import type { FlushResult } from '../audit/outbox'
 import type { AuditRecord } from '../audit/record'
+import { loadConfig } from '../config'
 import type { Env } from '../env'
+import type { KeyAnswer, KeyCall } from '../gateway/key-call'
+import { serveAdmitted } from '../gateway/serve'
+import { createKeySession } from '../gateway/session'
+import { logError } from '../log'
 import { loadLimitsConfig, type LimitsConfig } from '../limits/config'
 import { giveBack, takeUpTo, type BucketSpec } from '../limits/gcra'
 import { limiterShard } from './placement'
@@ -93,7 +100,29 @@ export class KeyObject extends DurableObject<Env> {
     return this.stream.head()
   }
 
-  async admit(input: AdmitInput): Promise<Admission> {
+  /**
+   * The one call per request: admission, the work that needs the key, the audit append, the answer. A `retried` call
+   * (the Worker lost the answer to its first one) does not store a second record if the first call stored one.
+   */
+  async serve(call: KeyCall): Promise<KeyAnswer> {
+    const admission = await this.admit(call.admission)
+    return serveAdmitted(call, admission, {
+      limits: this.limits,
+      append: (record) => void this.appendAudit(record, call.retried === true),
+      session: (key, requestId) =>
+        createKeySession({
+          env: this.env,
+          config: loadConfig(this.env),
+          key,
+          requestId,
+          waitUntil: (promise) => this.ctx.waitUntil(promise),
+          logError: (error, where) => logError(error, where, requestId),
+        }),
+      logError,
+    })
+  }
+
+  private async admit(input: AdmitInput): Promise<Admission> {
     const arrived = Date.now()
     const arrival = ++this.sequence
     let cached = this.cached

@@ -1,52 +1,32 @@
 /**
- * POST /mcp: hands the already-authenticated, already-parsed JSON-RPC message to a fresh stateless MCP server.
+ * POST /mcp, once the key is identified and the message parsed: a request that needs the key (mcp/edge-requests.ts)
+ * is answered by the key's object in one call (http/key-object-call.ts); any other is answered here by a fresh
+ * stateless SDK server, and the audit middleware then has the key's object admit and record it (http/audit.ts).
  */
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import type { Context } from 'hono'
-import { loadConfig } from '../config'
-import { createKeySession } from '../gateway/session'
 import type { GatewayEnv } from '../http/types'
+import { callKeyObject } from '../http/key-object-call'
 import { logError } from '../log'
-import { keyPolicy } from '../policy/key-policy'
-import { toolAvailability } from './availability'
-import { createMcpServer } from './server'
+import { keyWorkOf } from './edge-requests'
+import { createEdgeMcpServer } from './server'
 
 export async function handleMcpPost(c: Context<GatewayEnv>): Promise<Response> {
   const requestId = c.get('requestId')
   const message = c.get('rpcMessage')
   c.get('audit').message(message)
-  const log = (error: unknown, where: string) => logError(error, where, requestId)
-  const server = createMcpServer({
-    requestId,
-    // Parsed once per isolate per policy text; a policy that does not parse lists no tool.
-    tools: toolAvailability(keyPolicy(c.get('apiKey'))),
-    calledTool: calledTool(message),
-    logError: log,
-    audit: c.get('audit'),
-    context: () =>
-      createKeySession({
-        env: c.env,
-        config: loadConfig(c.env),
-        key: c.get('apiKey'),
-        requestId,
-        waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-        logError: log,
-      }),
-  })
-  // Stateless: no session id, JSON answers (every tool call completes within the request).
+  const work = keyWorkOf(message, c.req.header('mcp-protocol-version'))
+  if (work) return callKeyObject(c, work)
+
+  const server = createEdgeMcpServer({ requestId, logError: (error, where) => logError(error, where, requestId) })
+  // Stateless: no session id, JSON answers (every request completes within the request).
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
   await server.connect(transport)
   try {
-    return await transport.handleRequest(sdkRequest(c.req.raw), { parsedBody: c.get('rpcMessage') })
+    return await transport.handleRequest(sdkRequest(c.req.raw), { parsedBody: message })
   } finally {
     c.executionCtx.waitUntil(server.close())
   }
-}
-
-/** The tool a tools/call message names. */
-function calledTool(message: unknown): string | undefined {
-  const { method, params } = message as { method?: unknown; params?: { name?: unknown } }
-  return method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined
 }
 
 /**

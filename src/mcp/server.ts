@@ -1,18 +1,20 @@
 /**
- * One MCP server per request (stateless Streamable HTTP): any edge instance can serve any request, and the tools a
- * server has are those of the key that made the request: the ones its policy lets it use at all (availability.ts).
+ * The SDK's MCP server, at the edge: one per request (stateless Streamable HTTP), for everything the edge answers by
+ * itself — initialize, ping, notifications, and the JSON-RPC and protocol errors of messages the key's object is not
+ * asked about (mcp/edge-requests.ts decides). The requests that need the key (a well-formed tools/list, a
+ * well-formed tools/call of one of the gateway's tools) are answered by the key's object instead (gateway/serve.ts).
+ *
+ * Every tool is registered so that a malformed tools/list or tools/call gets exactly the SDK's error; none of them
+ * can run here: their handlers answer with an internal error, which would be a bug in mcp/edge-requests.ts.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js'
-import { z } from 'zod'
-import type { ToolAudit } from '../audit/trail'
-import { refusalError, type ToolAvailability } from './availability'
-import { runTool, toolErrorResult, type ToolContext, type ToolDefinition } from './tool'
-import { ALL_TOOLS } from './tools'
+import { toolErrorResult } from './tool'
+import { TOOL_SCHEMAS, TOOLS } from './tool-schemas'
 
 export const SERVER_INFO = { name: 'odoo-mcp-edge', title: 'Odoo (via odoo-mcp-edge)', version: '0.1.0' }
 
-const INSTRUCTIONS =
+export const INSTRUCTIONS =
   'Tools to read and change data in an Odoo ERP, acting as one Odoo user with that user\'s access rights, possibly ' +
   'narrowed further by the gateway. Typical flow: list_models to find the model (res.partner = contacts and ' +
   'companies, sale.order = sales orders, product.product = products), describe_model for its field names, then ' +
@@ -30,74 +32,24 @@ const NO_ELICITATION_VALIDATOR: jsonSchemaValidator = {
   },
 }
 
-/**
- * Each tool's input and output schemas as zod objects, built once per isolate. Given a raw shape, the SDK would
- * build a new object schema for every tool of every per-request server: measured as the largest single cost of an
- * MCP request in the Worker's CPU profile (docs/PERFORMANCE.md).
- */
-const TOOL_SCHEMAS = new Map(
-  (ALL_TOOLS as unknown as ToolDefinition[]).map((tool) => [
-    tool.name,
-    { input: z.object(tool.inputSchema), output: tool.outputSchema ? z.object(tool.outputSchema) : undefined },
-  ]),
-)
-
-/** The arguments of a refused tool: any object, so the refusal says why the tool is unavailable, not what is wrong with them. */
-const ANY_ARGUMENTS = z.looseObject({})
-
-export interface McpServerOptions {
+export interface EdgeServerOptions {
   requestId: string
-  /** The tools this key may use (the others are not listed). */
-  tools: ToolAvailability
-  /** The tool a tools/call request names, if any: when it is one the key may not use, the call is refused with why. */
-  calledTool?: string
   logError(error: unknown, where: string): void
-  /** Builds the key's Odoo session; called once, on the first tool call. */
-  context(): Promise<ToolContext>
-  /** Where the tool call reports what it did, for the audit log. */
-  audit: ToolAudit
 }
 
-/**
- * Builds the server for one request. The tool context is created lazily, so initialize, tools/list and ping never
- * decrypt credentials or touch Odoo.
- */
-export function createMcpServer(options: McpServerOptions): McpServer {
+export function createEdgeMcpServer(options: EdgeServerOptions): McpServer {
   const server = new McpServer(SERVER_INFO, {
     capabilities: { tools: {} },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: NO_ELICITATION_VALIDATOR,
   })
-  let context: Promise<ToolContext> | undefined
-  for (const tool of options.tools.listed) {
+  for (const tool of TOOLS) {
+    const schemas = TOOL_SCHEMAS.get(tool.name)!
     server.registerTool(
       tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: TOOL_SCHEMAS.get(tool.name)!.input,
-        outputSchema: TOOL_SCHEMAS.get(tool.name)!.output,
-        annotations: { title: tool.title, ...tool.annotations },
-      },
-      async (args) => {
-        try {
-          context ??= options.context()
-          return await runTool(tool, args, await context, options.audit)
-        } catch (error) {
-          options.audit.failed(error)
-          return toolErrorResult(error, options)
-        }
-      },
+      { title: tool.title, description: tool.description, inputSchema: schemas.input, outputSchema: schemas.output, annotations: { title: tool.title, ...tool.annotations } },
+      async () => toolErrorResult(new Error(`tools/call of ${tool.name} reached the edge's server: mcp/edge-requests.ts let it through`), options),
     )
-  }
-  // A tool of the gateway this key may not use: registered (unlisted: this request is the call) only to say why.
-  const refusal = options.calledTool === undefined ? undefined : options.tools.refused.get(options.calledTool)
-  if (refusal) {
-    server.registerTool(options.calledTool!, { description: refusal.message, inputSchema: ANY_ARGUMENTS }, async (args) => {
-      const error = refusalError(refusal, args)
-      options.audit.failed(error)
-      return toolErrorResult(error, options)
-    })
   }
   // The SDK announces `listChanged: true` as soon as a tool is registered, but a stateless server never sends the
   // notification: a key's tools change only with its policy, which a client sees on its next tools/list.

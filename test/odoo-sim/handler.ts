@@ -30,16 +30,24 @@ function control(state: SimState, req: HttpRequest, path: string): HttpResponse 
     } catch {
       return jsonResponse(400, { error: 'invalid JSON' })
     }
-    const ms = body && typeof body === 'object' && !Array.isArray(body) ? body['ms'] : undefined
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
-      return jsonResponse(400, { error: 'expected {"ms": <non-negative number>}' })
-    state.latencyMs = ms
-    return json({ ok: true, ms })
+    const fields = body && typeof body === 'object' && !Array.isArray(body) ? body : {}
+    const ms = fields['ms']
+    const login = fields['login']
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || (login !== undefined && typeof login !== 'string'))
+      return jsonResponse(400, { error: 'expected {"ms": <non-negative number>, "login"?: <string>}' })
+    if (typeof login === 'string') state.latencyByLogin.set(login, ms)
+    else state.latencyMs = ms
+    return json({ ok: true, ms, ...(typeof login === 'string' ? { login } : {}) })
   }
   if (path === '/__sim/latency' && req.method === 'GET') return json({ ms: state.latencyMs })
   if (path === '/__sim/calls' && req.method === 'GET') return { ...json(null), body: JSON.stringify(state.calls) }
   if (path === '/__sim/calls/clear' && req.method === 'POST') {
     state.calls = []
+    return json({ ok: true })
+  }
+  if (path === '/__sim/in-flight' && req.method === 'GET') return json({ max: Object.fromEntries(state.maxInFlight) })
+  if (path === '/__sim/in-flight/clear' && req.method === 'POST') {
+    state.maxInFlight.clear()
     return json({ ok: true })
   }
   if (path === '/__sim/info' && req.method === 'GET')

@@ -76,15 +76,27 @@ export async function startOdooSimulator(options: SimulatorOptions = {}): Promis
         res.writeHead(413).end()
         return
       }
+      const callsBefore = state.callSeq
       const response = handleOdooRequest(state, {
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         headers: headersOf(req),
         body,
       })
-      // Latency is read after handling so that /__sim/latency applies from the next request on.
-      const delay = state.latencyMs
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
+      // The login of the Odoo call this request was (control requests log none), while its latency runs.
+      const login = state.callSeq > callsBefore ? state.calls[state.calls.length - 1]?.login : null
+      if (login) {
+        const now = (state.inFlight.get(login) ?? 0) + 1
+        state.inFlight.set(login, now)
+        state.maxInFlight.set(login, Math.max(now, state.maxInFlight.get(login) ?? 0))
+      }
+      try {
+        // Latency is read after handling so that /__sim/latency applies from the next request on.
+        const delay = (login ? state.latencyByLogin.get(login) : undefined) ?? state.latencyMs
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
+      } finally {
+        if (login) state.inFlight.set(login, state.inFlight.get(login)! - 1)
+      }
       const payload = Buffer.from(response.body, 'utf8')
       res.writeHead(response.status, { ...response.headers, 'content-length': String(payload.length) })
       res.end(req.method === 'HEAD' ? undefined : payload)

@@ -43,9 +43,17 @@ export interface SimState {
   readonly dbName: string
   readonly control: boolean
   latencyMs: number
+  /** A delay for one login's calls instead of latencyMs (POST /__sim/latency with a login). */
+  latencyByLogin: Map<string, number>
   db: Db
   calls: CallLogEntry[]
   callSeq: number
+  /**
+   * Calls being answered right now (inside the simulated latency), and the most at once since the last clear, per
+   * login: shows whether one API key's calls overlap or wait for each other (server.ts counts; /__sim/in-flight).
+   */
+  inFlight: Map<string, number>
+  maxInFlight: Map<string, number>
 }
 
 export const MAX_CALLS = 1000
@@ -66,9 +74,12 @@ export function createState(options: StateOptions = {}): SimState {
     dbName: options.db ?? 'mcp_demo',
     control: options.control ?? false,
     latencyMs: options.latencyMs ?? 0,
+    latencyByLogin: new Map(),
     db,
     calls: [],
     callSeq: 0,
+    inFlight: new Map(),
+    maxInFlight: new Map(),
   }
 }
 

@@ -9,7 +9,7 @@ import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/a
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { rotationStatements } from '../../../cli/key-sql'
-import { bearerChallenge, challengeDescription } from '../../../src/http/auth'
+import { bearerChallenge, challengeDescription } from '../../../src/http/bearer-challenge'
 import { displayPrefix, generateApiKey } from '../../../src/keys/key-format'
 import { sha256Hex } from '../../../src/lib/crypto'
 import { createTestKey, postMcp } from '../helpers'
