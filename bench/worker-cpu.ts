@@ -42,6 +42,7 @@ function inMemoryObjectState(entries: Record<string, unknown>) {
       sql: { exec: () => ({ one: () => ({ seq: null }), toArray: () => [] }) },
       getAlarm: async () => null,
       setAlarm: async () => {},
+      transactionSync: <T>(run: () => T) => run(),
     },
     blockConcurrencyWhile: <T>(run: () => Promise<T>) => run(),
     waitUntil: (promise: Promise<unknown>) => void promise.catch(() => {}),
@@ -164,7 +165,7 @@ export async function runWorkerCpuBenchmark(options: { largeOnly?: boolean } = {
     const env = {
       ODOO_URL, ODOO_DB: 'mcp_demo', ODOO_PROTOCOL: 'jsonrpc', ODOO_TIMEOUT_MS: '30000', ALLOWED_ORIGINS: '',
       CREDENTIALS_KEY: credentialsKey, GLOBAL_RATE_LIMIT_PER_MINUTE: '0', GLOBAL_RATE_LIMIT_SHARDS: '1',
-      DEFAULT_KEY_RATE_LIMIT_PER_MINUTE: '1000000', KEY_CACHE_TTL_SECONDS: '86400', AUDIT_RETENTION_DAYS: '90',
+      DEFAULT_KEY_RATE_LIMIT_PER_MINUTE: '1000000', KEY_CACHE_TTL_SECONDS: '3600', AUDIT_RETENTION_DAYS: '90',
       AUDIT_REDACT_DOMAIN_VALUES: 'false',
       DB: { prepare: () => ({ bind: () => ({ first: async () => ({ key_id: id }), run: async () => ({}) }) }) },
       KEY_OBJECTS: { idFromName: (name: string) => name, get: () => keyObject },

@@ -1,6 +1,7 @@
 /**
- * Everything one request needs to act as the key's Odoo user: the decrypted credentials, the Odoo client, field
- * metadata and the access guard. Built on the first tool call of a request.
+ * Everything a tool call needs to act as the key's Odoo user: the decrypted credentials, the Odoo client, field
+ * metadata and the access guard. Built in the key's object on a tool call, and kept there for the next calls of the
+ * key while its secret and policy stay the same (keys/key-object.ts).
  */
 import type { GatewayConfig } from '../config'
 import type { Env } from '../env'
@@ -27,12 +28,19 @@ export interface SessionInput {
   env: Pick<Env, 'DB' | 'CREDENTIALS_KEY'>
   config: GatewayConfig
   key: ApiKeyRecord
-  requestId: string
   waitUntil(promise: Promise<unknown>): void
   logError(error: unknown, where: string): void
 }
 
-export async function createKeySession(input: SessionInput): Promise<ToolContext> {
+/** The part of a tool context that does not depend on the request. */
+export type KeySession = Pick<ToolContext, 'guard' | 'odoo'>
+
+/** What a session is built from: a change of any of these needs a new one. */
+export function sessionStamp(key: ApiKeyRecord): string {
+  return JSON.stringify([key.odooSecretSealed, key.odooLogin, key.odooUid, key.policy])
+}
+
+export async function createKeySession(input: SessionInput): Promise<KeySession> {
   const { env, config, key } = input
   const policy = keyPolicy(key)
   if (policy.kind === 'invalid') {
@@ -53,10 +61,5 @@ export async function createKeySession(input: SessionInput): Promise<ToolContext
   })
   const metadata = createMetadataSource(odoo, `${config.odooUrl}|${key.odooLogin}`)
   const guard = createPolicyGuard(policy.kind === 'valid' ? policy.policy : null, metadata)
-  return {
-    requestId: input.requestId,
-    guard,
-    odoo: createGuardedOdoo(createOdooOperations(odoo), guard),
-    logError: input.logError,
-  }
+  return { guard, odoo: createGuardedOdoo(createOdooOperations(odoo), guard) }
 }

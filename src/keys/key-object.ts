@@ -11,8 +11,8 @@
  * restart does not hit D1) for KEY_CACHE_TTL_SECONDS. The CLI's admin call (`refresh`) reloads at once; a secret
  * it does not know makes it reload too, so a freshly rotated key works on its first request.
  *
- * The key's bucket (one number) and last use are written to storage on every admitted request; `last_used_at`
- * reaches D1 from an alarm at most once a minute, never on the request path.
+ * The key's bucket (one number) and last use are stored with each request's audit record, in one transaction;
+ * `last_used_at` reaches D1 from an alarm at most once a minute, never on the request path.
  *
  * It also holds the key's audit chain (audit/outbox.ts): each request's record is appended here before the response
  * leaves, and the alarm copies batches to D1.
@@ -25,7 +25,7 @@ import { loadConfig } from '../config'
 import type { Env } from '../env'
 import type { KeyAnswer, KeyCall } from '../gateway/key-call'
 import { serveAdmitted } from '../gateway/serve'
-import { createKeySession } from '../gateway/session'
+import { createKeySession, sessionStamp, type KeySession } from '../gateway/session'
 import { logError } from '../log'
 import { loadLimitsConfig, type LimitsConfig } from '../limits/config'
 import { giveBack, takeUpTo, type BucketSpec } from '../limits/gcra'
@@ -34,7 +34,7 @@ import { GlobalBudget, homeShardOf } from '../limits/global-budget'
 import { checkClientAddress } from '../policy/ip-rules'
 import { keyPolicy } from '../policy/key-policy'
 import type { Admission, AdmitInput } from './admission'
-import { keyStatus, loadStoredKey, saveLastUsed, type StoredKey } from './key-store'
+import { keyStatus, loadStoredKey, saveLastUsed, type ApiKeyRecord, type StoredKey } from './key-store'
 
 interface CachedKey extends StoredKey {
   loadedAt: number
@@ -47,6 +47,9 @@ interface UsageState {
   /** last_used_at as last written to D1. */
   flushedLastUsedAt: number | null
 }
+
+/** How long a key's Odoo session is reused (it caches Odoo's field metadata). */
+const SESSION_TTL_MS = 60_000
 
 /** How often last_used_at is copied to D1. */
 export const LAST_USED_FLUSH_MS = 60_000
@@ -66,6 +69,9 @@ export class KeyObject extends DurableObject<Env> {
   /** Sequence number of the read the cached copy came from. */
   private cachedSeq = 0
   private usage: UsageState
+  private session: { stamp: string; createdAt: number; session: Promise<KeySession> } | undefined
+  /** The bucket or last use changed since they were last stored. */
+  private usageChanged = false
   private budget: GlobalBudget | undefined
   private readonly stream: AuditStream
   /** When the alarm is set for (mirrors storage, read once at start), or null. */
@@ -82,11 +88,17 @@ export class KeyObject extends DurableObject<Env> {
     })
   }
 
-  /** Appends one request's audit record to the key's chain; resolves once it is durable in this object. */
+  /**
+   * Appends one request's audit record to the key's chain; resolves once it is durable in this object. The key's
+   * bucket, changed by the request's admission, is stored in the same transaction: one storage commit per request.
+   */
   appendAudit(record: AuditRecord, retried = false): number {
     // The alert rules run here too, where every record of this key passes.
     const policy = this.cached ? keyPolicy(this.cached.key) : undefined
-    const seq = this.stream.append(record.keyId!, record, policy?.kind === 'valid' ? policy.policy.workingHours : undefined, retried)
+    const seq = this.ctx.storage.transactionSync(() => {
+      if (this.usageChanged) this.saveUsage()
+      return this.stream.append(record.keyId!, record, policy?.kind === 'valid' ? policy.policy.workingHours : undefined, retried)
+    })
     this.scheduleAlarm(this.stream.nextAlarmAt(Date.now())!)
     return seq
   }
@@ -109,15 +121,7 @@ export class KeyObject extends DurableObject<Env> {
     return serveAdmitted(call, admission, {
       limits: this.limits,
       append: (record) => void this.appendAudit(record, call.retried === true),
-      session: (key, requestId) =>
-        createKeySession({
-          env: this.env,
-          config: loadConfig(this.env),
-          key,
-          requestId,
-          waitUntil: (promise) => this.ctx.waitUntil(promise),
-          logError: (error, where) => logError(error, where, requestId),
-        }),
+      session: async (key, requestId) => ({ ...(await this.keySession(key, requestId)), requestId, logError: (error, where) => logError(error, where, requestId) }),
       logError,
     })
   }
@@ -167,7 +171,8 @@ export class KeyObject extends DurableObject<Env> {
     const rate = { spec, remaining: taken.remaining, resetMs: taken.resetMs }
     this.usage.tat = taken.tat
     this.usage.lastUsedAt = now
-    this.saveUsage()
+    // Stored with the request's audit record (appendAudit), which every admission is followed by.
+    this.usageChanged = true
     // last_used_at reaches D1 at most once a minute: a minute after the last copy, or after the first use.
     const flushed = this.usage.flushedLastUsedAt
     this.scheduleAlarm(flushed === null ? now + LAST_USED_FLUSH_MS : Math.max(now, flushed + LAST_USED_FLUSH_MS))
@@ -177,11 +182,35 @@ export class KeyObject extends DurableObject<Env> {
     if (!global.ok) {
       // Refused for the deployment's sake: the key's own token is given back.
       this.usage.tat = giveBack(spec, this.usage.tat, Date.now(), 1)
-      this.saveUsage()
+      this.usageChanged = true
       return { kind: 'rate_limited', scope: 'global', retryAfterMs: global.retryAfterMs, rate, key: identity }
     }
     // The prefix of the secret actually presented (the old one during a rotation's grace period).
     return { kind: 'admitted', key: secret.prefix === key.prefix ? key : { ...key, prefix: secret.prefix }, rate }
+  }
+
+  /**
+   * The key's Odoo session, shared by its tool calls while the key's secret, login, uid and policy stay the same and
+   * for at most SESSION_TTL_MS (Odoo's field metadata is cached inside it). A session that failed is not kept.
+   */
+  private keySession(key: ApiKeyRecord, requestId: string): Promise<KeySession> {
+    const stamp = sessionStamp(key)
+    const now = Date.now()
+    const kept = this.session
+    if (kept && kept.stamp === stamp && now - kept.createdAt < SESSION_TTL_MS) return kept.session
+    const session = createKeySession({
+      env: this.env,
+      config: loadConfig(this.env),
+      key,
+      waitUntil: (promise) => this.ctx.waitUntil(promise),
+      logError: (error, where) => logError(error, where, requestId),
+    })
+    const entry = { stamp, createdAt: now, session }
+    this.session = entry
+    session.catch(() => {
+      if (this.session === entry) this.session = undefined
+    })
+    return session
   }
 
   /** The admin channel: reload the key from D1 now. Returns the key's status as the object now sees it. */
@@ -254,6 +283,7 @@ export class KeyObject extends DurableObject<Env> {
   }
 
   private saveUsage(): void {
+    this.usageChanged = false
     this.ctx.storage.kv.put(USAGE_KEY, this.usage)
   }
 
