@@ -423,7 +423,7 @@ export async function main(argv: string[]): Promise<void> {
 
     const workerCpu = await runWorkerCpuBenchmark()
     log('')
-    log(`Worker CPU per call (the bundled Worker in Node's V8 under its sampling profiler; key object, D1 and Odoo in memory): ` +
+    log(`gateway CPU per call, edge Worker + key object (the bundle in Node's V8 under its sampling profiler; object storage, D1 and Odoo in memory): ` +
       `search_records ${round(workerCpu.searchRecordsMicros / 1000, 2)} ms (p95 ${round(workerCpu.searchRecordsP95Micros / 1000, 2)} ms), ` +
       `MCP ping ${round(workerCpu.pingMicros / 1000, 2)} ms, bare route ${round(workerCpu.bareRouteMicros / 1000, 2)} ms`)
     for (const r of workerCpu.largeResults) {
