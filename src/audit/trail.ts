@@ -162,7 +162,11 @@ export class AuditTrail implements ToolAudit {
     if (!message || typeof message !== 'object') return
     const { method, params } = message as { method?: unknown; params?: Record<string, unknown> }
     if (typeof method === 'string') this.record.method = clip(method)
-    const clientInfo = params?.clientInfo as { name?: unknown; version?: unknown } | undefined
+    // initialize carries it in its params (2025), every 2026-07-28 request in its envelope.
+    const meta = params?._meta as Record<string, unknown> | undefined
+    const clientInfo = (params?.clientInfo ?? (meta !== null && typeof meta === 'object' ? meta['io.modelcontextprotocol/clientInfo'] : undefined)) as
+      | { name?: unknown; version?: unknown }
+      | undefined
     if (clientInfo && typeof clientInfo.name === 'string') {
       this.record.clientInfo = clip(`${clientInfo.name}${typeof clientInfo.version === 'string' ? `/${clientInfo.version}` : ''}`)
     }

@@ -12,13 +12,13 @@ import type { AdmitInput } from '../keys/admission'
 export type KeyWork =
   /** The edge already has the answer (initialize, ping, a refusal of the message): admit and record it. */
   | { kind: 'answered'; status: number; responseBytes: number }
-  /** tools/list: the tools this key's policy lets it use. */
-  | { kind: 'list_tools'; rpcId: string | number }
+  /** tools/list: the tools this key's policy lets it use. `era` `modern`: MCP 2026-07-28 (mcp/modern.ts). */
+  | { kind: 'list_tools'; rpcId: string | number; era?: 'modern' }
   /**
    * tools/call of a tool this gateway has. `argumentsError` is set when the arguments failed the tool's input schema
    * at the edge: the answer is that error, unless the key may not use the tool at all (then it is told why).
    */
-  | { kind: 'call_tool'; rpcId: string | number; tool: string; arguments: Record<string, unknown>; argumentsError?: string }
+  | { kind: 'call_tool'; rpcId: string | number; era?: 'modern'; tool: string; arguments: Record<string, unknown>; argumentsError?: string }
 
 export interface KeyCall {
   admission: AdmitInput

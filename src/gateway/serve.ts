@@ -54,7 +54,7 @@ export async function serveAdmitted(call: KeyCall, admission: Admission, context
       context.append(trail.finish(work.status, work.responseBytes))
       return { kind: 'release', headers }
     case 'list_tools':
-      body = listToolsBody(work.rpcId, toolAvailability(keyPolicy(key)))
+      body = listToolsBody(work.rpcId, toolAvailability(keyPolicy(key)), work.era ?? 'legacy')
       break
     case 'call_tool': {
       const logError = (error: unknown, where: string) => context.logError(error, where, requestId)
@@ -65,7 +65,7 @@ export async function serveAdmitted(call: KeyCall, admission: Admission, context
         session: () => context.session(key, requestId),
         audit: trail,
       })
-      body = resultBody(work.rpcId, result)
+      body = resultBody(work.rpcId, result, work.era ?? 'legacy')
       break
     }
   }

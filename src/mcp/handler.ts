@@ -1,7 +1,8 @@
 /**
- * POST /mcp, once the key is identified and the message parsed: a request that needs the key (mcp/edge-requests.ts)
- * is answered by the key's object in one call (http/key-object-call.ts); any other is answered here by a fresh
- * stateless SDK server, and the audit middleware then has the key's object admit and record it (http/audit.ts).
+ * POST /mcp, once the key is identified and the message parsed: a request that needs the key (mcp/edge-requests.ts
+ * for the 2025 revisions, mcp/modern.ts for 2026-07-28) is answered by the key's object in one call
+ * (http/key-object-call.ts); any other is answered here by the SDK (a fresh stateless v1 server for 2025, the v2
+ * handler for 2026-07-28), and the audit middleware then has the key's object admit and record it (http/audit.ts).
  */
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import type { Context } from 'hono'
@@ -9,12 +10,19 @@ import type { GatewayEnv } from '../http/types'
 import { callKeyObject } from '../http/key-object-call'
 import { logError } from '../log'
 import { keyWorkOf } from './edge-requests'
+import { answerModernAtEdge, isModernRequest, modernKeyWork } from './modern'
 import { createEdgeMcpServer } from './server'
 
 export async function handleMcpPost(c: Context<GatewayEnv>): Promise<Response> {
   const requestId = c.get('requestId')
   const message = c.get('rpcMessage')
   c.get('audit').message(message)
+  // MCP 2026-07-28 (mcp/modern.ts): the v2 SDK at the edge, the key's work in the object.
+  if (isModernRequest(message, c.req.header('mcp-protocol-version'))) {
+    const work = modernKeyWork(c.req.raw, message)
+    return work ? callKeyObject(c, work) : answerModernAtEdge(c.req.raw, message)
+  }
+  // The 2025 revisions.
   const work = keyWorkOf(message, c.req.header('mcp-protocol-version'))
   if (work) return callKeyObject(c, work)
 

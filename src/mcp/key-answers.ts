@@ -7,20 +7,44 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { ToolAudit } from '../audit/trail'
 import { refusalError, type ToolAvailability } from './availability'
 import { runTool, toolErrorResult, type ToolContext } from './tool'
-import { toolListEntry } from './tool-schemas'
+import { SERVER_INFO_META, TOOL_LIST_TTL_MS } from './modern'
+import { SERVER_INFO } from './server'
+import { modernToolListEntry, toolListEntry } from './tool-schemas'
 
-/** A JSON-RPC success response. */
-export function resultBody(rpcId: string | number, result: unknown): string {
-  return JSON.stringify({ jsonrpc: '2.0', id: rpcId, result })
+/**
+ * Which revision the answer is for: the 2025 revisions (`legacy`), or 2026-07-28 (`modern`), whose results carry
+ * `resultType` and the server's info in `_meta`, and whose tools/list carries cache hints (the v2 SDK's encoding:
+ * `{result, jsonrpc, id}`, stamps appended in this order; test/worker/mcp/modern.test.ts compares the bytes).
+ */
+export type Era = 'legacy' | 'modern'
+const SERVER_INFO_JSON = JSON.stringify(SERVER_INFO)
+
+/** A JSON-RPC success response to a tools/call. */
+export function resultBody(rpcId: string | number, result: CallToolResult, era: Era = 'legacy'): string {
+  if (era === 'legacy') return JSON.stringify({ jsonrpc: '2.0', id: rpcId, result })
+  const { content, structuredContent, isError } = result
+  return JSON.stringify({
+    result: { content, structuredContent, isError, resultType: 'complete', _meta: { [SERVER_INFO_META]: SERVER_INFO } },
+    jsonrpc: '2.0',
+    id: rpcId,
+  })
 }
 
-/** The `tools` array of each availability, serialized once (availabilities are cached per policy). */
-const listedTools = new WeakMap<ToolAvailability, string>()
+/** The `tools` array of each availability and era, serialized once (availabilities are cached per policy). */
+const listedTools = { legacy: new WeakMap<ToolAvailability, string>(), modern: new WeakMap<ToolAvailability, string>() }
 
-export function listToolsBody(rpcId: string | number, availability: ToolAvailability): string {
-  let tools = listedTools.get(availability)
-  if (tools === undefined) listedTools.set(availability, (tools = JSON.stringify(availability.listed.map(toolListEntry))))
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(rpcId)},"result":{"tools":${tools}}}`
+export function listToolsBody(rpcId: string | number, availability: ToolAvailability, era: Era = 'legacy'): string {
+  let tools = listedTools[era].get(availability)
+  if (tools === undefined) {
+    tools = JSON.stringify(availability.listed.map(era === 'legacy' ? toolListEntry : modernToolListEntry))
+    listedTools[era].set(availability, tools)
+  }
+  const id = JSON.stringify(rpcId)
+  if (era === 'legacy') return `{"jsonrpc":"2.0","id":${id},"result":{"tools":${tools}}}`
+  return (
+    `{"result":{"tools":${tools},"resultType":"complete","ttlMs":${TOOL_LIST_TTL_MS},"cacheScope":"private",` +
+    `"_meta":{${JSON.stringify(SERVER_INFO_META)}:${SERVER_INFO_JSON}}},"jsonrpc":"2.0","id":${id}}`
+  )
 }
 
 export interface ToolCall {

@@ -51,6 +51,32 @@ export function toolListEntry(tool: ToolDefinition): Tool {
   return entry
 }
 
+const modernEntries = new Map<string, Tool>()
+
+type JsonSchemaOf = (options: { target: 'draft-2020-12' }) => Record<string, unknown>
+const standardJsonSchema = (schema: z.ZodObject) => (schema as unknown as { '~standard': { jsonSchema: { input: JsonSchemaOf; output: JsonSchemaOf } } })['~standard'].jsonSchema
+
+/**
+ * The tools/list entry of a tool on MCP 2026-07-28, as the v2 SDK's McpServer lists it: JSON Schema 2020-12 from the
+ * schema's Standard Schema converter, `type: "object"` first, no `execution` (test/worker/mcp/modern.test.ts compares).
+ */
+export function modernToolListEntry(tool: ToolDefinition): Tool {
+  let entry = modernEntries.get(tool.name)
+  if (!entry) {
+    const schemas = TOOL_SCHEMAS.get(tool.name)!
+    entry = {
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: { type: 'object', ...standardJsonSchema(schemas.input).input({ target: 'draft-2020-12' }) } as Tool['inputSchema'],
+      annotations: { title: tool.title, ...tool.annotations },
+      ...(schemas.output ? { outputSchema: standardJsonSchema(schemas.output).output({ target: 'draft-2020-12' }) as Tool['outputSchema'] } : {}),
+    }
+    modernEntries.set(tool.name, entry)
+  }
+  return entry
+}
+
 export type ArgumentsCheck = { ok: true; arguments: Record<string, unknown> } | { ok: false; message: string }
 
 /**

