@@ -35,6 +35,11 @@ export class AuditStream {
     return seq
   }
 
+  /** Whether the record of this request is still in the outbox (it was stored less than a flush ago). */
+  holds(requestId: string): boolean {
+    return this.outbox.seqOf(requestId) !== null
+  }
+
   /** Sends waiting records to D1 and waiting alerts to D1 and their subscribers; failures stay for the next run. */
   async flush(): Promise<FlushResult> {
     const result = await this.outbox.flush()

@@ -143,6 +143,13 @@ export class AuditTrail implements ToolAudit {
     this.record.code = code
   }
 
+  /** A refusal that decides the answer whatever was noted before (the key's admission: gateway/serve.ts). */
+  replaceOutcome(outcome: AuditOutcome, code: string): void {
+    this.record.outcome = outcome
+    this.record.code = code
+    delete this.record.refusal
+  }
+
   /**
    * A protocol version negotiation the client recovers from (http/audit.ts decides): the outcome stays `ok`, with
    * the code PROTOCOL_VERSION_FALLBACK, whatever the HTTP status of the answer the client falls back on.

@@ -39,7 +39,12 @@ export async function serveAdmitted(call: KeyCall, admission: Admission, context
   if (admission.kind !== 'admitted') {
     const refusal = refusalAnswer(admission, { requestId, rpcId: call.rpcId, limits: context.limits })
     if (refusal.key) trail.identify(refusal.key)
-    trail.outcome(refusal.outcome, refusal.code)
+    // The edge's directory found this key for the presented secret: its chain gets the record even when the object
+    // could not tell more (the secret unknown to it, or D1 unreadable).
+    else trail.record.keyId ??= call.admission.keyId
+    // The refusal is what the client gets: it replaces whatever the edge noted about the message (a malformed body
+    // from a revoked key is recorded as revoked_key, which the alert rules count).
+    trail.replaceOutcome(refusal.outcome, refusal.code)
     context.append(trail.finish(refusal.status, utf8.encode(refusal.body).byteLength))
     return { kind: 'answer', status: refusal.status, headers: refusal.headers, body: refusal.body }
   }

@@ -19,8 +19,13 @@ import { requestIdOf } from '../mcp/edge-requests'
 import { toolNamed } from '../mcp/tool-schemas'
 import type { GatewayEnv } from './types'
 
-/** How long the edge waits for the key's object besides Odoo's own time (two Odoo calls at most per tool call). */
+/**
+ * How long the edge waits for the key's object besides Odoo's own time. A tool call on a cold session makes its Odoo
+ * calls one after another (version, authenticate, fields_get per model of a dotted path, the default order, the call
+ * itself, and a count), each allowed ODOO_TIMEOUT_MS: the edge waits for up to ODOO_CALLS_WAITED_FOR of them.
+ */
 const OBJECT_TIMEOUT_MS = 10_000
+const ODOO_CALLS_WAITED_FOR = 8
 
 class KeyObjectTimeout extends Error {}
 
@@ -37,7 +42,7 @@ function mayWrite(work: KeyWork): boolean {
 
 /** Makes the call; throws when the object could not answer (unreachable, restarted twice, silent). */
 function serve(env: Env, call: KeyCall): Promise<KeyAnswer> {
-  const timeoutMs = OBJECT_TIMEOUT_MS + 2 * loadConfig(env).odooTimeoutMs
+  const timeoutMs = OBJECT_TIMEOUT_MS + ODOO_CALLS_WAITED_FOR * loadConfig(env).odooTimeoutMs
   let retried = false
   return retryObjectCallOnce(
     () => {

@@ -22,6 +22,7 @@ import { AuditStream } from '../audit/audit-stream'
 import type { FlushResult } from '../audit/outbox'
 import type { AuditRecord } from '../audit/record'
 import { loadConfig } from '../config'
+import { httpErrorBody } from '../errors'
 import type { Env } from '../env'
 import type { KeyAnswer, KeyCall } from '../gateway/key-call'
 import { serveAdmitted } from '../gateway/serve'
@@ -46,6 +47,12 @@ interface UsageState {
   lastUsedAt: number | null
   /** last_used_at as last written to D1. */
   flushedLastUsedAt: number | null
+}
+
+/** The answer to a retried call whose first call was served (gateway/key-call.ts `retried`). */
+function answerLost(requestId: string): KeyAnswer {
+  const body = JSON.stringify(httpErrorBody('answer_lost', 'The answer to this request was lost on its way back from the key service; retry the request', requestId))
+  return { kind: 'answer', status: 503, headers: { 'content-type': 'application/json', 'Retry-After': '1' }, body }
 }
 
 /** How long a key's Odoo session is reused (it caches Odoo's field metadata). */
@@ -97,6 +104,7 @@ export class KeyObject extends DurableObject<Env> {
     const policy = this.cached ? keyPolicy(this.cached.key) : undefined
     const seq = this.ctx.storage.transactionSync(() => {
       if (this.usageChanged) this.saveUsage()
+      // The object's chain is named by its key id (every record appended here carries it: gateway/serve.ts).
       return this.stream.append(record.keyId!, record, policy?.kind === 'valid' ? policy.policy.workingHours : undefined, retried)
     })
     this.scheduleAlarm(this.stream.nextAlarmAt(Date.now())!)
@@ -117,11 +125,14 @@ export class KeyObject extends DurableObject<Env> {
    * (the Worker lost the answer to its first one) does not store a second record if the first call stored one.
    */
   async serve(call: KeyCall): Promise<KeyAnswer> {
+    // A retry whose first call was served here (its answer lost on the way back): not admitted or run again, which
+    // would take a second token and could answer differently from what its record says. The client retries.
+    if (call.retried && this.stream.holds(call.record.requestId)) return answerLost(call.record.requestId)
     const admission = await this.admit(call.admission)
     return serveAdmitted(call, admission, {
       limits: this.limits,
       append: (record) => void this.appendAudit(record, call.retried === true),
-      session: async (key, requestId) => ({ ...(await this.keySession(key, requestId)), requestId, logError: (error, where) => logError(error, where, requestId) }),
+      session: async (key, requestId) => ({ ...(await this.keySession(key)), requestId, logError: (error, where) => logError(error, where, requestId) }),
       logError,
     })
   }
@@ -178,7 +189,15 @@ export class KeyObject extends DurableObject<Env> {
     this.scheduleAlarm(flushed === null ? now + LAST_USED_FLUSH_MS : Math.max(now, flushed + LAST_USED_FLUSH_MS))
     if (taken.granted === 0) return { kind: 'rate_limited', scope: 'key', retryAfterMs: taken.retryAfterMs, rate, key: identity }
 
-    const global = await this.globalBudget(input.keyId).take()
+    let global: Awaited<ReturnType<GlobalBudget['take']>>
+    try {
+      global = await this.globalBudget(input.keyId).take()
+    } catch (error) {
+      // The global limiter could not answer: refused (never let through), and the key's own token given back.
+      console.error(JSON.stringify({ level: 'error', where: 'global budget', key_id: input.keyId, message: String(error) }))
+      this.usage.tat = giveBack(spec, this.usage.tat, Date.now(), 1)
+      return { kind: 'unavailable' }
+    }
     if (!global.ok) {
       // Refused for the deployment's sake: the key's own token is given back.
       this.usage.tat = giveBack(spec, this.usage.tat, Date.now(), 1)
@@ -193,7 +212,7 @@ export class KeyObject extends DurableObject<Env> {
    * The key's Odoo session, shared by its tool calls while the key's secret, login, uid and policy stay the same and
    * for at most SESSION_TTL_MS (Odoo's field metadata is cached inside it). A session that failed is not kept.
    */
-  private keySession(key: ApiKeyRecord, requestId: string): Promise<KeySession> {
+  private keySession(key: ApiKeyRecord): Promise<KeySession> {
     const stamp = sessionStamp(key)
     const now = Date.now()
     const kept = this.session
@@ -203,7 +222,8 @@ export class KeyObject extends DurableObject<Env> {
       config: loadConfig(this.env),
       key,
       waitUntil: (promise) => this.ctx.waitUntil(promise),
-      logError: (error, where) => logError(error, where, requestId),
+      // The session outlives the request that built it: its own faults are logged under the key, not a request.
+      logError: (error, where) => logError(error, `${where} (key ${key.id})`),
     })
     const entry = { stamp, createdAt: now, session }
     this.session = entry

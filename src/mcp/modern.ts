@@ -53,7 +53,8 @@ export function modernKeyWork(request: Request, message: unknown): ModernKeyWork
   // The headers a 2026-07-28 request must carry (the SDK checks them after classifying; it does not export the check).
   if (headers.protocolVersionHeader === undefined || headers.mcpMethodHeader === undefined) return undefined
   const { id, method, params } = outcome.message as { id: string | number; method: string; params?: Record<string, unknown> }
-  if (method === 'tools/list') return { kind: 'list_tools', rpcId: id, era: 'modern' }
+  // A cursor the SDK refuses stays the SDK's to refuse (the list has one page: a string cursor is ignored).
+  if (method === 'tools/list') return isPlainObject(params) && params.cursor !== undefined && typeof params.cursor !== 'string' ? undefined : { kind: 'list_tools', rpcId: id, era: 'modern' }
   if (method !== 'tools/call' || !isPlainObject(params) || typeof params.name !== 'string') return undefined
   // Mcp-Name must be there and name the tool (http/transport-guard.ts has refused one that names another).
   if (headers.mcpNameHeader?.trim() !== params.name) return undefined

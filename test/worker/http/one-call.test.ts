@@ -15,7 +15,10 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import worker from '../../../src/index'
 import type { Env } from '../../../src/env'
-import { auditByRequestId, flushAudit } from '../audit/helpers'
+import { newAuditRecord } from '../../../src/audit/record'
+import type { KeyAnswer } from '../../../src/gateway/key-call'
+import { sha256Hex } from '../../../src/lib/crypto'
+import { auditByRequestId, flushAudit, keyObject } from '../audit/helpers'
 import { createTestKey, MCP_URL, odooApiKey, type TestKey } from '../helpers'
 import { FULL_ACCESS, SALES_AGENT_POLICY } from '../mcp/policies'
 
@@ -157,7 +160,48 @@ describe('one call to the key object per request', () => {
         status: request.status,
         bytes: request.bytes,
       })
+      // A refusal of the key is recorded as such, whatever the edge noticed about the message first (the alert
+      // rules count these codes).
+      if (request.status === 401) expect(record!.code).toBe('revoked_key')
+      if (request.status === 429) expect(record!.code).toBe('rate_limited')
     }
+  })
+
+  it("a key the directory knows but the object no longer finds: refused, and recorded on the key's chain", async () => {
+    const gone = await createTestKey({ login: 'admin', policy: FULL_ACCESS })
+    const ping = '{"jsonrpc":"2.0","id":1,"method":"ping"}'
+    const headers = { ...MCP_HEADERS, authorization: `Bearer ${gone.key}` }
+    expect((await send(ping, headers)).status).toBe(200)
+    await env.DB.batch([
+      env.DB.prepare('DELETE FROM api_key_secrets WHERE key_id = ?1').bind(gone.id),
+      env.DB.prepare('DELETE FROM api_keys WHERE id = ?1').bind(gone.id),
+    ])
+    await keyObject(gone.id).refresh(gone.id)
+    const answer = await send(ping, headers)
+    expect(answer.status).toBe(401)
+    expect(answer.hops.keyObject).toEqual(['serve'])
+    await flushAudit([gone.id])
+    expect(await auditByRequestId(answer.requestId)).toMatchObject({ chainId: gone.id, keyId: gone.id, code: 'unknown_key', httpStatus: 401 })
+  })
+
+  it('a retried call whose first call was served is neither admitted nor run again', async () => {
+    const limited = await createTestKey({ login: 'admin', policy: { ...FULL_ACCESS, rateLimit: { perMinute: 1, burst: 2 } } })
+    const call = (requestId: string, retried: boolean) =>
+      keyObject(limited.id).serve({
+        admission: { keyId: limited.id, keyHash: limitedHash },
+        record: newAuditRecord({ time: Date.now(), requestId }),
+        redactDomains: false,
+        rpcId: 1,
+        work: { kind: 'answered', status: 200, responseBytes: 10 },
+        retried,
+      }) as unknown as Promise<KeyAnswer>
+    const limitedHash = await sha256Hex(limited.key)
+    expect((await call('retry-a', false)).kind).toBe('release')
+    expect(await call('retry-a', true)).toMatchObject({ kind: 'answer', status: 503 })
+    // The retry took no token: the burst of 2 still admits a second request.
+    expect((await call('retry-b', false)).kind).toBe('release')
+    await flushAudit([limited.id])
+    expect(await auditByRequestId('retry-a')).toMatchObject({ httpStatus: 200 })
   })
 
   it('the record counts the bytes sent, not the characters', async () => {
