@@ -68,11 +68,13 @@ export function wranglerProxyCheck(checks: Checks, lost: { what: string; at: num
 const inFlightDuring = (record: CallRecord, window: Window) => record.sentAt <= window.to + 50 && record.sentAt + record.ms >= window.from - 50
 
 /**
- * A 503 the gateway documents for a key object that cannot answer (`key_service_unavailable`) or a record that
- * cannot be stored (`audit_unavailable`), for a request that was in flight while its key object was restarted.
+ * A 503 the gateway documents for a key object that cannot answer (`key_service_unavailable`), a record that cannot
+ * be stored (`audit_unavailable`), or an answer lost on its way back from a restarting object (`answer_lost`: the
+ * edge's retry found the first call served, src/keys/key-object.ts), for a request that was in flight while its key
+ * object was restarted.
  */
 export function isRestartRefusal(record: CallRecord, restarts: ObjectRestart[]): boolean {
-  if (record.status !== 503 || !['key_service_unavailable', 'audit_unavailable'].includes(record.code ?? '')) return false
+  if (record.status !== 503 || !['key_service_unavailable', 'audit_unavailable', 'answer_lost'].includes(record.code ?? '')) return false
   return restarts.some((restart) => restart.kind === 'key' && restart.label === record.key && inFlightDuring(record, { from: restart.at, to: restart.endedAt }))
 }
 
@@ -106,7 +108,7 @@ export function trafficChecks(checks: Checks, input: TrafficInput): void {
     '10k: no 5xx from the gateway',
     gatewayErrors.length === 0,
     `${gatewayErrors.length} 5xx outside restart windows${gatewayErrors.length ? ` (${examples(gatewayErrors)})` : ''}; ` +
-      `${restartRefusals.length} documented 503s (key_service_unavailable / audit_unavailable) for requests in flight while their key object restarted`,
+      `${restartRefusals.length} documented 503s (key_service_unavailable / audit_unavailable / answer_lost) for requests in flight while their key object restarted`,
   )
 
   // Keys without a tight limit: each call succeeds, or fails exactly as the tool error it was meant to be.
@@ -185,9 +187,10 @@ export function auditChecks(checks: Checks, input: AuditInput): AuditFigures {
   const duplicated = [...rowsById.values()].filter((rows) => rows.length > 1)
   const known = new Set(answered.map((request) => request.record.requestId!))
   const unknown = input.rows.filter((row) => !known.has(row[0]))
+  // An `answer_lost` 503's record is the first call's, whose answer left the object and was lost on the way.
   const statusMismatch = answered.filter((request) => {
     const row = rowsById.get(request.record.requestId!)?.[0]
-    return row && row[6] !== request.record.status
+    return row && row[6] !== request.record.status && request.record.code !== 'answer_lost'
   })
   // A request admitted or refused by its key's object lands on the key's chain; one the object could not answer
   // (503 key_service_unavailable) has no key identity and lands on an unauthenticated chain.
