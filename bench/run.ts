@@ -17,7 +17,8 @@
  * bench, default 1 000 000; 0 skips it).
  * --wan runs only the wide-area placement model instead (bench/wan.ts: p50 of a tool call before and after the
  * one-hop request path, agent near or far from Odoo, wide-area round trips counted; bench-results/wan.json), with
- * --wan-rtt MS as the wide-area round trip (default 250, Sydney–Frankfurt) and --latency as Odoo's own.
+ * --wan-rtt MS as the wide-area round trip (default 250, Sydney–Frankfurt) and --latency as Odoo's own;
+ * --wan-count-total measures search_records with count_total (two Odoo calls) instead.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
@@ -126,13 +127,14 @@ export async function main(argv: string[]): Promise<void> {
       devtools: { type: 'boolean', default: false },
       wan: { type: 'boolean', default: false },
       'wan-rtt': { type: 'string', default: '250' },
+      'wan-count-total': { type: 'boolean', default: false },
     },
   })
   const latencyMs = Number(values.latency)
   const requests = Number(values.requests)
   const levels = values.concurrency!.split(',').map(Number)
   const log = (text: string) => process.stdout.write(`${text}\n`)
-  if (values.wan) return runWanBench({ latencyMs, rttMs: Number(values['wan-rtt']), log })
+  if (values.wan) return runWanBench({ latencyMs, rttMs: Number(values['wan-rtt']), countTotal: values['wan-count-total'], log })
 
   log(`odoo-mcp-edge benchmark: simulated Odoo latency ${latencyMs} ms, ${requests} requests per side and level`)
   const odoo = await startOdooSimulator({ version: 18, latencyMs })

@@ -148,7 +148,7 @@ async function wanWorkerConfig(tree: string, work: string): Promise<string> {
 }
 
 /** One search_records call; returns the edge's hop counts from X-Bench-Hops. */
-async function searchRecords(gatewayUrl: string, key: string): Promise<Record<string, number>> {
+async function searchRecords(gatewayUrl: string, key: string, search: typeof SEARCH): Promise<Record<string, number>> {
   const response = await fetch(`${gatewayUrl}/mcp`, {
     method: 'POST',
     headers: {
@@ -157,7 +157,7 @@ async function searchRecords(gatewayUrl: string, key: string): Promise<Record<st
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': '2025-06-18',
     },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_records', arguments: SEARCH } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_records', arguments: search } }),
   })
   const json = (await response.json()) as { error?: unknown; result?: { isError?: boolean } }
   if (!response.ok || json.error || json.result?.isError) throw new Error(`unexpected answer ${response.status}: ${JSON.stringify(json).slice(0, 300)}`)
@@ -167,6 +167,8 @@ async function searchRecords(gatewayUrl: string, key: string): Promise<Record<st
 }
 
 interface Setup {
+  /** The measured call's arguments (with `count_total: true` under --wan-count-total: two Odoo calls). */
+  search: typeof SEARCH & { count_total?: true }
   proxies: Record<'edge' | 'object', DelayProxy>
   credentialsKey: string
   rttMs: number
@@ -202,13 +204,13 @@ async function measureVersion(tree: string, work: string, setup: Setup, log: (te
     }, '/healthz')
     try {
       // Warm-up: the key directory, the Odoo session's caches (server version, uid, fields_get), the key object.
-      for (let call = 0; call < WARM_UP_CALLS; call++) await searchRecords(worker.url, key)
+      for (let call = 0; call < WARM_UP_CALLS; call++) await searchRecords(worker.url, key, setup.search)
       const odooCallsBefore = { edge: setup.proxies.edge.forwarded(), object: setup.proxies.object.forwarded() }
       const totals: Record<Hop, number> = { 'edge-object': 0, 'edge-odoo': 0, 'object-odoo': 0, 'edge-d1': 0 }
       const latencies: number[] = []
       for (let call = 0; call < MEASURED_CALLS; call++) {
         const t0 = performance.now()
-        const edgeHops = await searchRecords(worker.url, key)
+        const edgeHops = await searchRecords(worker.url, key, setup.search)
         latencies.push(performance.now() - t0)
         totals['edge-object'] += edgeHops['edge-object'] ?? 0
         totals['edge-d1'] += edgeHops['edge-d1'] ?? 0
@@ -247,14 +249,15 @@ function printTable(results: Partial<Record<Version, Measurement[]>>, log: (text
   log('hop counts are per call; * = wide-area in that placement (the round trips counted in "wide-area RTs")')
 }
 
-export async function runWanBench(options: { latencyMs: number; rttMs: number; log: (text: string) => void }): Promise<void> {
+export async function runWanBench(options: { latencyMs: number; rttMs: number; countTotal?: boolean; log: (text: string) => void }): Promise<void> {
   const { latencyMs, rttMs, log } = options
+  const search = options.countTotal ? { ...SEARCH, count_total: true as const } : SEARCH
   log(`odoo-mcp-edge WAN model: wide-area round trip ${rttMs} ms, simulated Odoo latency ${latencyMs} ms, ` +
-    `search_records at concurrency 1, ${MEASURED_CALLS} calls after ${WARM_UP_CALLS} warm-up calls`)
+    `search_records${options.countTotal ? ' with count_total (two Odoo calls)' : ''} at concurrency 1, ${MEASURED_CALLS} calls after ${WARM_UP_CALLS} warm-up calls`)
   const odoo = await startOdooSimulator({ version: 18, latencyMs })
   const proxies = { edge: await startDelayProxy(odoo.url), object: await startDelayProxy(odoo.url) }
   const work = await mkdtemp(join(tmpdir(), 'odoo-mcp-wan-'))
-  const setup: Setup = { proxies, credentialsKey: generateCredentialsKey(), rttMs }
+  const setup: Setup = { search, proxies, credentialsKey: generateCredentialsKey(), rttMs }
   let before: BeforeTree | string | undefined
   try {
     const results: Partial<Record<Version, Measurement[]>> = {}
@@ -279,7 +282,7 @@ export async function runWanBench(options: { latencyMs: number; rttMs: number; l
         warmUpCalls: WARM_UP_CALLS,
         measuredCalls: MEASURED_CALLS,
         concurrency: 1,
-        workload: { tool: 'search_records', ...SEARCH },
+        workload: { tool: 'search_records', ...search },
         before: typeof before === 'string' ? { commit: BEFORE_COMMIT, unavailable: before } : { commit: BEFORE_COMMIT },
       },
       placements: PLACEMENTS.map((placement, index) => ({
