@@ -124,11 +124,7 @@ export class AuditTrail implements ToolAudit {
     this.record.keyPrefix = clip(prefix)
   }
 
-  /** Who a refused request came from (the key was found, but may not be used now). */
-  identify(key: Pick<ApiKeyRecord, 'id' | 'name' | 'prefix' | 'odooLogin'>): void {
-    this.key(key)
-  }
-
+  /** Who the request came from: the admitted key, or the one a refusal names (found, but not usable now). */
   key(key: Pick<ApiKeyRecord, 'id' | 'name' | 'prefix' | 'odooLogin'>): void {
     this.record.keyId = key.id
     this.record.keyName = key.name

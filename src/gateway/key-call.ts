@@ -20,6 +20,9 @@ export type KeyWork =
    */
   | { kind: 'call_tool'; rpcId: string | number; era?: 'modern'; tool: string; arguments: Record<string, unknown>; argumentsError?: string }
 
+/** The work that needs the key: what the edge's sorting (mcp/edge-requests.ts, mcp/modern.ts) hands to the object. */
+export type KeyToolWork = Exclude<KeyWork, { kind: 'answered' }>
+
 export interface KeyCall {
   admission: AdmitInput
   /** The record as the edge opened it (request id, time, client, method, tool, model...); the object completes it. */

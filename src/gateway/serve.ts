@@ -38,7 +38,7 @@ export async function serveAdmitted(call: KeyCall, admission: Admission, context
   const requestId = call.record.requestId
   if (admission.kind !== 'admitted') {
     const refusal = refusalAnswer(admission, { requestId, rpcId: call.rpcId, limits: context.limits })
-    if (refusal.key) trail.identify(refusal.key)
+    if (refusal.key) trail.key(refusal.key)
     // The edge's directory found this key for the presented secret: its chain gets the record even when the object
     // could not tell more (the secret unknown to it, or D1 unreadable).
     else trail.record.keyId ??= call.admission.keyId

@@ -11,7 +11,7 @@ import type { Context } from 'hono'
 import { loadConfig } from '../config'
 import type { Env } from '../env'
 import { httpErrorBody } from '../errors'
-import type { KeyAnswer, KeyCall, KeyWork } from '../gateway/key-call'
+import type { KeyAnswer, KeyCall, KeyToolWork, KeyWork } from '../gateway/key-call'
 import { retryObjectCallOnce } from '../lib/object-retry'
 import { keyObject } from '../keys/placement'
 import { logError } from '../log'
@@ -83,15 +83,21 @@ function toResponse(answer: Extract<KeyAnswer, { kind: 'answer' }>): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers })
 }
 
-/** A request the key's object answers: its answer, already recorded. */
-export async function callKeyObject(c: Context<GatewayEnv>, work: Exclude<KeyWork, { kind: 'answered' }>): Promise<Response> {
-  let answer: KeyAnswer
+/** The object's answer (the request is then recorded), or the 503 when it could not answer. */
+async function serveOrRefuse(c: Context<GatewayEnv>, work: KeyWork): Promise<KeyAnswer | Response> {
   try {
-    answer = await serve(c.env, keyCall(c, work))
+    const answer = await serve(c.env, keyCall(c, work))
+    c.set('recordedByKeyObject', true)
+    return answer
   } catch (error) {
     return unavailable(c, error, work)
   }
-  c.set('recordedByKeyObject', true)
+}
+
+/** A request the key's object answers: its answer, already recorded. */
+export async function callKeyObject(c: Context<GatewayEnv>, work: KeyToolWork): Promise<Response> {
+  const answer = await serveOrRefuse(c, work)
+  if (answer instanceof Response) return answer
   if (answer.kind !== 'answer') throw new Error('the key object released an answer the edge does not have')
   return toResponse(answer)
 }
@@ -101,14 +107,8 @@ export async function callKeyObject(c: Context<GatewayEnv>, work: Exclude<KeyWor
  * the edge's answer is released with the key's rate-limit headers, or the object's refusal is sent instead.
  */
 export async function releaseEdgeAnswer(c: Context<GatewayEnv>, answer: Response, body: ArrayBuffer): Promise<Response> {
-  const work: KeyWork = { kind: 'answered', status: answer.status, responseBytes: body.byteLength }
-  let decision: KeyAnswer
-  try {
-    decision = await serve(c.env, keyCall(c, work))
-  } catch (error) {
-    return unavailable(c, error, work)
-  }
-  c.set('recordedByKeyObject', true)
+  const decision = await serveOrRefuse(c, { kind: 'answered', status: answer.status, responseBytes: body.byteLength })
+  if (decision instanceof Response) return decision
   if (decision.kind === 'answer') return toResponse(decision)
   // An empty body goes back as no body: 204/304 answers may not carry one at all.
   const released = new Response(body.byteLength > 0 ? body : null, answer)

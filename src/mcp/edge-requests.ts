@@ -9,13 +9,8 @@
  * arguments are validated here, against the tool's input schema; the object gets them parsed, or the error.
  */
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
-import type { KeyWork } from '../gateway/key-call'
-import { checkToolArguments, toolNamed } from './tool-schemas'
-
-export type KeyedWork = Exclude<KeyWork, { kind: 'answered' }>
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value)
+import type { KeyToolWork } from '../gateway/key-call'
+import { isPlainObject, toolCallWork, toolNamed } from './tool-schemas'
 
 /** The JSON-RPC id of a request: a string or an integer (the SDK's RequestIdSchema). */
 export function requestIdOf(message: unknown): string | number | null {
@@ -23,7 +18,7 @@ export function requestIdOf(message: unknown): string | number | null {
   return typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : null
 }
 
-export function keyWorkOf(message: unknown, protocolVersionHeader: string | undefined): KeyedWork | undefined {
+export function keyWorkOf(message: unknown, protocolVersionHeader: string | undefined): KeyToolWork | undefined {
   if (!isPlainObject(message) || message.jsonrpc !== '2.0') return undefined
   const rpcId = requestIdOf(message)
   if (rpcId === null) return undefined
@@ -43,15 +38,7 @@ export function keyWorkOf(message: unknown, protocolVersionHeader: string | unde
     const tool = toolNamed(params.name)
     // Not a tool of this gateway: the SDK says "Tool ... not found".
     if (!tool) return undefined
-    const checked = checkToolArguments(tool, params.arguments)
-    return checked.ok
-      ? { kind: 'call_tool', rpcId, tool: tool.name, arguments: checked.arguments }
-      : // Only the model travels with an invalid call: a refusal of the tool names it (mcp/availability.ts).
-        { kind: 'call_tool', rpcId, tool: tool.name, arguments: modelOnly(params.arguments), argumentsError: checked.message }
+    return toolCallWork(tool, rpcId, params.arguments, 'legacy')
   }
   return undefined
-}
-
-function modelOnly(args: Record<string, unknown> | undefined): Record<string, unknown> {
-  return typeof args?.model === 'string' ? { model: args.model } : {}
 }

@@ -9,14 +9,13 @@ import { refusalError, type ToolAvailability } from './availability'
 import { runTool, toolErrorResult, type ToolContext } from './tool'
 import { SERVER_INFO_META, TOOL_LIST_TTL_MS } from './modern'
 import { SERVER_INFO } from './server'
-import { modernToolListEntry, toolListEntry } from './tool-schemas'
+import { toolListEntry, type Era } from './tool-schemas'
 
-/**
- * Which revision the answer is for: the 2025 revisions (`legacy`), or 2026-07-28 (`modern`), whose results carry
- * `resultType` and the server's info in `_meta`, and whose tools/list carries cache hints (the v2 SDK's encoding:
- * `{result, jsonrpc, id}`, stamps appended in this order; test/worker/mcp/modern.test.ts compares the bytes).
+/*
+ * 2026-07-28 (`modern`) results carry `resultType` and the server's info in `_meta`, and tools/list carries cache
+ * hints: the v2 SDK's encoding, `{result, jsonrpc, id}` with the stamps appended in this order
+ * (test/worker/mcp/modern.test.ts compares the bytes).
  */
-export type Era = 'legacy' | 'modern'
 const SERVER_INFO_JSON = JSON.stringify(SERVER_INFO)
 
 /** A JSON-RPC success response to a tools/call. */
@@ -36,7 +35,7 @@ const listedTools = { legacy: new WeakMap<ToolAvailability, string>(), modern: n
 export function listToolsBody(rpcId: string | number, availability: ToolAvailability, era: Era = 'legacy'): string {
   let tools = listedTools[era].get(availability)
   if (tools === undefined) {
-    tools = JSON.stringify(availability.listed.map(era === 'legacy' ? toolListEntry : modernToolListEntry))
+    tools = JSON.stringify(availability.listed.map((tool) => toolListEntry(tool, era)))
     listedTools[era].set(availability, tools)
   }
   const id = JSON.stringify(rpcId)

@@ -17,19 +17,16 @@
  * test/worker/mcp/modern.test.ts).
  */
 import { classifyInboundRequest, createMcpHandler, McpServer } from '@modelcontextprotocol/server'
-import type { KeyWork } from '../gateway/key-call'
+import type { KeyToolWork } from '../gateway/key-call'
 import { INSTRUCTIONS, SERVER_INFO } from './server'
 import { toolErrorResult } from './tool'
-import { TOOL_SCHEMAS, TOOLS, toolNamed } from './tool-schemas'
+import { isPlainObject, TOOL_SCHEMAS, TOOLS, toolCallWork, toolNamed } from './tool-schemas'
 
 export const MODERN_PROTOCOL_VERSION = '2026-07-28'
 const ENVELOPE_VERSION = 'io.modelcontextprotocol/protocolVersion'
 export const SERVER_INFO_META = 'io.modelcontextprotocol/serverInfo'
 /** How long a client may keep a key's tool list (it changes only with the key's policy). */
 export const TOOL_LIST_TTL_MS = 60_000
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value)
 
 /** Whether a request speaks 2026-07-28: its envelope claims a revision, or its MCP-Protocol-Version header names it. */
 export function isModernRequest(message: unknown, protocolVersionHeader: string | undefined): boolean {
@@ -38,10 +35,8 @@ export function isModernRequest(message: unknown, protocolVersionHeader: string 
   return protocolVersionHeader?.trim() === MODERN_PROTOCOL_VERSION
 }
 
-export type ModernKeyWork = Extract<KeyWork, { kind: 'list_tools' | 'call_tool' }>
-
 /** The key's work for a valid 2026-07-28 tools/list or tools/call of a gateway tool; undefined: the SDK answers. */
-export function modernKeyWork(request: Request, message: unknown): ModernKeyWork | undefined {
+export function modernKeyWork(request: Request, message: unknown): KeyToolWork | undefined {
   const headers = {
     protocolVersionHeader: request.headers.get('mcp-protocol-version') ?? undefined,
     mcpMethodHeader: request.headers.get('mcp-method') ?? undefined,
@@ -61,19 +56,7 @@ export function modernKeyWork(request: Request, message: unknown): ModernKeyWork
   if (params.arguments !== undefined && !isPlainObject(params.arguments)) return undefined
   const tool = toolNamed(params.name)
   if (!tool) return undefined
-  const parsed = TOOL_SCHEMAS.get(tool.name)!.input.safeParse(params.arguments ?? {})
-  if (parsed.success) return { kind: 'call_tool', rpcId: id, era: 'modern', tool: tool.name, arguments: parsed.data as Record<string, unknown> }
-  // The v2 SDK's words for invalid arguments (McpServer.validateToolInput, formatIssue).
-  const issues = parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
-  const model = params.arguments?.model
-  return {
-    kind: 'call_tool',
-    rpcId: id,
-    era: 'modern',
-    tool: tool.name,
-    arguments: typeof model === 'string' ? { model } : {},
-    argumentsError: `Input validation error: Invalid arguments for tool ${tool.name}: ${issues.join(', ')}`,
-  }
+  return toolCallWork(tool, id, params.arguments, 'modern')
 }
 
 /**

@@ -35,21 +35,26 @@ beforeAll(async () => {
   ;({ key, id: keyId } = await createTestKey({ login: 'admin', secret: odooApiKey('admin'), policy: FULL_ACCESS }))
 })
 
+/** A v2 client talking to the Worker in-process; `versions` collects the MCP-Protocol-Version of every request sent. */
 function v2Client(mode: 'auto' | { pin: string }) {
   const client = new ClientV2({ name: 'v2-client', version: '2.4.0' }, { versionNegotiation: { mode } } as never)
+  const versions: (string | null)[] = []
   const transport = new TransportV2(new URL(MCP_URL), {
     requestInit: { headers: { authorization: `Bearer ${key}` } },
-    fetch: (input: string | URL | Request, init?: RequestInit) => gatewayFetch(String(input instanceof Request ? input.url : input), init),
+    fetch: (input: string | URL | Request, init?: RequestInit) => {
+      versions.push(new Headers(init?.headers).get('mcp-protocol-version'))
+      return gatewayFetch(String(input instanceof Request ? input.url : input), init)
+    },
   })
-  return { client, transport }
+  return { client, transport, versions }
 }
 
 describe('2026-07-28 with real clients', () => {
   for (const mode of ['auto', { pin: MODERN_PROTOCOL_VERSION }] as const) {
     it(`the v2 client (${JSON.stringify(mode)}) negotiates 2026-07-28, lists and calls tools`, async () => {
-      const { client, transport } = v2Client(mode)
+      const { client, transport, versions } = v2Client(mode)
       await client.connect(transport)
-      expect((client as unknown as { getNegotiatedProtocolVersion?: () => string }).getNegotiatedProtocolVersion?.() ?? MODERN_PROTOCOL_VERSION).toBe(MODERN_PROTOCOL_VERSION)
+      expect(client.getNegotiatedProtocolVersion()).toBe(MODERN_PROTOCOL_VERSION)
       const { tools } = await client.listTools()
       expect(tools.map((tool) => tool.name)).toEqual(TOOLS.map((tool) => tool.name))
       const result = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', fields: ['name'], limit: 2 } })
@@ -57,6 +62,9 @@ describe('2026-07-28 with real clients', () => {
       expect((result.structuredContent as { records: unknown[] }).records).toHaveLength(2)
       const refused = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', fields: ['name'], limit: 0 } })
       expect(refused.isError).toBe(true)
+      // Every request the client sent was a 2026-07-28 one: no initialize, no 2025 fallback on the way.
+      expect(versions.length).toBeGreaterThanOrEqual(3)
+      expect(new Set(versions)).toEqual(new Set([MODERN_PROTOCOL_VERSION]))
       await client.close()
     })
   }
