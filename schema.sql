@@ -141,10 +141,44 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
 CREATE TABLE IF NOT EXISTS alerts (
   id              TEXT PRIMARY KEY,          -- 'alt_' + 16 hex
   time            INTEGER NOT NULL,
-  rule            TEXT NOT NULL,             -- rate_limit, auth_failures, model_denied, new_model, off_hours, volume_spike
+  rule            TEXT NOT NULL,             -- rate_limit, auth_failures, token_reuse, model_denied, field_denied, new_model, off_hours, volume_spike
   subject         TEXT NOT NULL,             -- key id, ip:…, prefix:…, key:model
   key_id          TEXT,
   message         TEXT NOT NULL,
   request_id      TEXT NOT NULL              -- the request that raised it (see the audit log)
 );
 CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (time);
+
+-- OAuth sign-in (docs/OAUTH.md). A connector profile is what an administrator allows OAuth clients (Claude, ChatGPT,
+-- any MCP client) to do: the policy their connections get and who may sign in. A connection is one grant: one Odoo
+-- user × one client × one profile; it acts like an API key (its own Durable Object, audit chain, rate limits).
+-- Tokens and codes live hashed in KV (OAUTH_KV, @cloudflare/workers-oauth-provider); D1 holds what the gateway owns.
+CREATE TABLE IF NOT EXISTS connector_profiles (
+  name            TEXT PRIMARY KEY,          -- [a-z0-9-], shown on the consent page
+  policy          TEXT NOT NULL,             -- JSON policy document, as for a key (README "Policies")
+  logins          TEXT,                      -- JSON array of the Odoo logins that may sign in; NULL: any login
+  client_name     TEXT,                      -- only clients registered under this name (a label, not a proof); NULL: any
+  redirect_uris   TEXT NOT NULL,             -- JSON array; only clients redirecting to one of these exactly; []: any
+  token_ttl_seconds INTEGER NOT NULL,        -- lifetime of an access token
+  connection_ttl_seconds INTEGER NOT NULL,   -- a connection must sign in again after this
+  created_at      INTEGER NOT NULL,
+  removed_at      INTEGER                    -- `connectors remove`: no new sign-ins, its connections revoked
+);
+
+CREATE TABLE IF NOT EXISTS connections (
+  id              TEXT PRIMARY KEY,          -- 'con_' + 16 hex; also the OAuth user id (it starts every token)
+  profile         TEXT NOT NULL,
+  client_id       TEXT NOT NULL,             -- OAuth client id (random for registered clients, a URL for CIMD ones)
+  client_name     TEXT NOT NULL,             -- as the client named itself (or its CIMD domain)
+  redirect_uri    TEXT NOT NULL,
+  grant_id        TEXT NOT NULL,             -- the OAuth grant (one per connection)
+  odoo_login      TEXT NOT NULL,
+  odoo_secret     TEXT NOT NULL,             -- sealed like a key's, with the connection id as associated data
+  odoo_uid        INTEGER,
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  revoked_at      INTEGER,
+  revoked_reason  TEXT,                      -- admin, client, refresh_reuse, reauthorized, profile_removed
+  last_used_at    INTEGER
+);
+CREATE INDEX IF NOT EXISTS connections_by_profile ON connections (profile, created_at);

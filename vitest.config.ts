@@ -88,6 +88,13 @@ export default defineConfig({
         odoo: (inject) => ({ ODOO_URL: inject('odooUrl'), ODOO_PROTOCOL: 'jsonrpc' }),
         bindings: { GLOBAL_RATE_LIMIT_PER_MINUTE: '120', GLOBAL_RATE_LIMIT_SHARDS: '4', KEY_CACHE_TTL_SECONDS: '1' },
       }),
+      // OAuth sign-in (PUBLIC_URL set; https, as a deployed gateway's). The other projects run with OAuth off.
+      workersProject({
+        name: 'workers-oauth',
+        include: ['test/worker-oauth/**/*.test.ts'],
+        odoo: (inject) => ({ ODOO_URL: inject('odooUrl'), ODOO_PROTOCOL: 'jsonrpc' }),
+        bindings: { PUBLIC_URL: 'https://gateway.test' },
+      }),
       // The MCP end-to-end tests again, against a simulated Odoo 19 reached over JSON-2 (auto-detected).
       workersProject({
         name: 'workers-json2',

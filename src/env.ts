@@ -49,6 +49,15 @@ export interface Env {
   ALERT_THROTTLE_MINUTES?: string
   ALERT_SPIKE_FACTOR?: string
   ALERT_SPIKE_MINIMUM?: string
+  /**
+   * The gateway's public origin (https://odoo-mcp.example.com): issuer and resource of OAuth sign-in for Claude,
+   * ChatGPT and other OAuth MCP clients (docs/OAUTH.md). Unset: OAuth is off, API keys only.
+   */
+  PUBLIC_URL?: string
+  /** OAuth clients, grants and hashed tokens (@cloudflare/workers-oauth-provider). */
+  OAUTH_KV: KVNamespace
+  /** Failed OAuth sign-ins, counted per client address and per Odoo login (oauth/sign-in-limiter.ts). */
+  SIGN_IN_LIMITER: DurableObjectNamespace<import('./oauth/sign-in-limiter').SignInLimiter>
   /** The global rate limit's shards (limits/global-limiter.ts). */
   GLOBAL_LIMITER: DurableObjectNamespace<import('./limits/global-limiter').GlobalLimiterShard>
 }

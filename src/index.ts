@@ -17,11 +17,11 @@ import type { Env } from './env'
 import { auditTrail } from './http/audit'
 import { identifyKey } from './http/auth'
 import { httpError } from './http/errors'
-import { oauthDiscoveryRoutes } from './http/oauth-discovery'
 import { originGuard, readJsonRpcBody, requireJsonContentType, requireMatchingRoutingHeaders } from './http/transport-guard'
 import type { GatewayEnv } from './http/types'
 import { API_KEY_PREFIX } from './keys/key-format'
 import { logError } from './log'
+import { oauthRoutes } from './oauth/routes'
 import { webhookRoutes } from './webhooks/inbound'
 import { handleMcpPost } from './mcp/handler'
 
@@ -63,7 +63,7 @@ app.all('/mcp', (c) =>
   }),
 )
 
-app.route('/', oauthDiscoveryRoutes)
+app.route('/', oauthRoutes)
 app.route('/admin', adminRoutes)
 app.route('/hooks', webhookRoutes)
 
@@ -85,6 +85,7 @@ app.onError((error, c) => {
 export { UnauthenticatedAuditObject } from './audit/unauthenticated-object'
 export { KeyObject } from './keys/key-object'
 export { GlobalLimiterShard } from './limits/global-limiter'
+export { SignInLimiter } from './oauth/sign-in-limiter'
 export { WebhookDispatcher } from './webhooks/dispatcher'
 
 export default {

@@ -4,7 +4,10 @@
  * in and comes out, so the rules are tested without a runtime.
  *
  *   rate_limit     a key hit its rate limit (or the gateway-wide one)
- *   auth_failures  N failed authentications from one IP, or with one key prefix, within M minutes
+ *   auth_failures  N failed authentications from one IP, with one key prefix, or (OAuth sign-in) with one Odoo login,
+ *                  within M minutes
+ *   token_reuse    an OAuth refresh token was presented again after it had been exchanged: stolen, or a broken
+ *                  client (the connection is revoked at once, oauth/refresh-tokens.ts)
  *   model_denied   the policy refused a key a model, or an operation on a model (read, create, write, unlink)
  *   field_denied   the policy refused a key fields of a model it may use (read, filtered, sorted, grouped, written)
  *   new_model      a key used a model it had never used (after its first hour)
@@ -52,7 +55,7 @@ export const DEFAULT_ALERT_CONFIG: AlertConfig = {
 /** Codes of the records an admin change appends to a key's chain (`keys set-odoo-secret`). */
 const ADMIN_CHANGE_CODES: ReadonlySet<string> = new Set(['odoo_credentials_verified', 'odoo_credentials_not_verified'])
 
-export type AlertRule = 'rate_limit' | 'auth_failures' | 'model_denied' | 'field_denied' | 'new_model' | 'off_hours' | 'volume_spike'
+export type AlertRule = 'rate_limit' | 'auth_failures' | 'token_reuse' | 'model_denied' | 'field_denied' | 'new_model' | 'off_hours' | 'volume_spike'
 
 export interface Alert {
   rule: AlertRule
@@ -83,7 +86,21 @@ export function emptyAlertState(): AlertState {
   return { failures: {}, lastAlert: {}, models: [], firstSeen: null, bucketStart: 0, bucketCount: 0, baseline: null, buckets: 0 }
 }
 
-const AUTH_FAILURE_CODES = new Set(['missing_token', 'malformed_key', 'unknown_key', 'revoked_key', 'expired_key', 'rotated_key', 'invalid_webhook_token'])
+const AUTH_FAILURE_CODES = new Set([
+  'missing_token',
+  'malformed_key',
+  'unknown_key',
+  'revoked_key',
+  'expired_key',
+  'rotated_key',
+  'invalid_webhook_token',
+  'invalid_oauth_token',
+  'oauth_sign_in_failed',
+])
+/** A failed OAuth sign-in's record names the login tried (oauth/oauth-audit.ts): a guessing attack on one login shows. */
+const SIGN_IN_FAILURE = 'oauth_sign_in_failed'
+/** OAuth refresh-token reuse (oauth/token.ts). */
+const TOKEN_REUSE = 'refresh_token_reused'
 const BUCKET_MS = 5 * 60_000
 /** Past buckets needed before a baseline is trusted. */
 const BASELINE_BUCKETS = 6
@@ -151,7 +168,8 @@ export function evaluate(record: AuditRecord, state: AlertState, config: AlertCo
   }
 
   if (record.code && AUTH_FAILURE_CODES.has(record.code)) {
-    for (const subject of [record.ip ? `ip:${record.ip}` : null, record.keyPrefix ? `prefix:${record.keyPrefix}` : null]) {
+    const login = record.code === SIGN_IN_FAILURE && record.odooUser ? `login:${record.odooUser}` : null
+    for (const subject of [record.ip ? `ip:${record.ip}` : null, record.keyPrefix ? `prefix:${record.keyPrefix}` : null, login]) {
       if (!subject) continue
       const recent = (state.failures[subject] ?? []).filter((time) => record.time - time < config.authWindowMs)
       recent.push(record.time)
@@ -160,6 +178,10 @@ export function evaluate(record: AuditRecord, state: AlertState, config: AlertCo
         raise('auth_failures', subject, `${recent.length} failed authentications from ${subject.replace(':', ' ')} within ${config.authWindowMs / 60_000} minutes`)
       }
     }
+  }
+
+  if (record.code === TOKEN_REUSE) {
+    raise('token_reuse', record.keyId ?? 'unknown', `${keyName}: a refresh token was used twice (stolen, or a faulty client); the connection is revoked`)
   }
 
   if (!record.keyId) return alerts

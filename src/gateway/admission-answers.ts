@@ -8,7 +8,7 @@
  */
 import type { AuditOutcome } from '../audit/record'
 import { httpErrorBody } from '../errors'
-import { bearerChallenge } from '../http/bearer-challenge'
+import { bearerChallenge, type SignInHint } from '../http/bearer-challenge'
 import type { Admission, KeyIdentity, RefusalReason } from '../keys/admission'
 import type { LimitsConfig } from '../limits/config'
 import { rateLimitHeaders, retryAfterSeconds } from '../limits/headers'
@@ -27,6 +27,19 @@ export interface RefusalAnswer {
 }
 
 const day = (ms: number) => new Date(ms).toISOString()
+
+/** The same refusals, for an OAuth connection (oauth/connection-store.ts): the way out is to sign in again. */
+export function connectionRefusalMessage(reason: RefusalReason, at: number | undefined): string {
+  switch (reason) {
+    case 'revoked':
+      return `This connection was revoked (${day(at!)}). Sign in again from your app to make a new one.`
+    case 'expired':
+      return `This connection ended at ${day(at!)}. Sign in again from your app to make a new one.`
+    case 'rotated':
+    case 'unknown':
+      return 'This access token belongs to no current connection (it was replaced by a newer sign-in). Sign in again.'
+  }
+}
 
 export function refusalMessage(reason: RefusalReason, at: number | undefined): string {
   switch (reason) {
@@ -52,6 +65,8 @@ export interface RefusalContext {
   /** The JSON-RPC id of the refused message, or null. */
   rpcId: string | number | null
   limits: LimitsConfig
+  /** Set when the credential is an OAuth connection's token: its 401s say where to sign in again. */
+  signIn?: SignInHint
 }
 
 export function refusalAnswer(refusal: Refusal, context: RefusalContext): RefusalAnswer {
@@ -59,8 +74,8 @@ export function refusalAnswer(refusal: Refusal, context: RefusalContext): Refusa
   const key = 'key' in refusal ? refusal.key : undefined
   switch (refusal.kind) {
     case 'refused': {
-      const message = refusalMessage(refusal.reason, refusal.at)
-      const challenge = bearerChallenge({ error: 'invalid_token', description: message })
+      const message = context.signIn ? connectionRefusalMessage(refusal.reason, refusal.at) : refusalMessage(refusal.reason, refusal.at)
+      const challenge = bearerChallenge({ error: 'invalid_token', description: message }, context.signIn)
       return { ...httpRefusal(401, 'invalid_token', message, requestId, { 'WWW-Authenticate': challenge }), outcome: 'denied', code: `${refusal.reason}_key`, key }
     }
     case 'unavailable':

@@ -18,6 +18,7 @@ import { toolAvailability } from '../mcp/availability'
 import { callTool, listToolsBody, resultBody } from '../mcp/key-answers'
 import type { ToolContext } from '../mcp/tool'
 import { keyPolicy } from '../policy/key-policy'
+import type { SignInHint } from '../http/bearer-challenge'
 import { refusalAnswer } from './admission-answers'
 import type { KeyAnswer, KeyCall } from './key-call'
 
@@ -28,6 +29,8 @@ export interface ServeContext {
   /** The key's Odoo session for this request (gateway/session.ts). */
   session(key: ApiKeyRecord, requestId: string): Promise<ToolContext>
   logError(error: unknown, where: string, requestId: string): void
+  /** For an OAuth connection: where its client signs in again (a refused token's 401 says so). */
+  signIn?: SignInHint
 }
 
 const utf8 = new TextEncoder()
@@ -37,7 +40,7 @@ export async function serveAdmitted(call: KeyCall, admission: Admission, context
   const trail = AuditTrail.resume(call.record, call.redactDomains)
   const requestId = call.record.requestId
   if (admission.kind !== 'admitted') {
-    const refusal = refusalAnswer(admission, { requestId, rpcId: call.rpcId, limits: context.limits })
+    const refusal = refusalAnswer(admission, { requestId, rpcId: call.rpcId, limits: context.limits, ...(context.signIn ? { signIn: context.signIn } : {}) })
     if (refusal.key) trail.key(refusal.key)
     // The edge's directory found this key for the presented secret: its chain gets the record even when the object
     // could not tell more (the secret unknown to it, or D1 unreadable).

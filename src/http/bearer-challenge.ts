@@ -32,12 +32,25 @@ export interface BearerRefusal {
 }
 
 /**
+ * Where OAuth sign-in starts (oauth/server.ts), added to the challenges of requests that carried no credential or an
+ * OAuth one, when OAuth is on. Not to refusals of an API key: an OAuth-capable client would start a sign-in and
+ * hide the refusal's message from a user who needs a new key. Both values are the gateway's own (PUBLIC_URL), never
+ * client text.
+ */
+export interface SignInHint {
+  resourceMetadataUrl: string
+  scope: string
+}
+
+/**
  * The `WWW-Authenticate` value of a 401 (RFC 6750 §3). A request that presented no credential gets the bare
  * challenge: §3.1 says such a response SHOULD NOT carry an error code or other error information (the client may
  * simply not have known a key was needed; the JSON body says what to send). A refused credential gets
  * `error="invalid_token"` and the refusal message as `error_description`.
  */
-export function bearerChallenge(refusal?: BearerRefusal): string {
-  if (!refusal) return `Bearer realm="${REALM}"`
-  return `Bearer realm="${REALM}", error="${refusal.error}", error_description="${challengeDescription(refusal.description)}"`
+export function bearerChallenge(refusal?: BearerRefusal, signIn?: SignInHint): string {
+  // RFC 9728 §5.1: where an OAuth client finds how to sign in (the MCP authorization spec's discovery starts here).
+  const discovery = signIn ? `, resource_metadata="${signIn.resourceMetadataUrl}", scope="${signIn.scope}"` : ''
+  if (!refusal) return `Bearer realm="${REALM}"${discovery}`
+  return `Bearer realm="${REALM}"${discovery}, error="${refusal.error}", error_description="${challengeDescription(refusal.description)}"`
 }

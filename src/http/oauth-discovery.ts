@@ -1,6 +1,6 @@
 /**
- * The OAuth URLs MCP clients probe after a 401, answered while the gateway has no OAuth (issue 15 replaces this
- * module with the real thing; nothing else depends on it).
+ * The OAuth URLs MCP clients probe after a 401, answered when OAuth sign-in is off (PUBLIC_URL unset; when it is on,
+ * oauth/routes.ts answers them for real and calls this module only for that case).
  *
  * An MCP client that gets a 401 starts OAuth discovery (MCP authorization spec; the TypeScript SDK's
  * `auth()`, which Inspector and mcp-remote use, and the Python SDK's OAuth provider): protected-resource metadata
@@ -27,7 +27,7 @@
  * (`ALLOWED_ORIGINS`, as for /mcp) get CORS headers and preflights; other origins get none and their browser hides
  * the answer, which gives away nothing anyway.
  */
-import { Hono, type Context } from 'hono'
+import type { Context } from 'hono'
 import { cors } from 'hono/cors'
 import { loadConfig } from '../config'
 import { httpErrorBody } from '../errors'
@@ -53,7 +53,7 @@ export const OAUTH_METADATA_PATHS = [
 /** The endpoints a client falls back to when no metadata names them (`new URL('/register', origin)`...). */
 export const OAUTH_ENDPOINT_PATHS = ['/register', '/authorize', '/token'] as const
 
-const NOT_SUPPORTED = 'This gateway does not support OAuth (yet): it takes API keys.'
+const NOT_SUPPORTED = 'This gateway does not offer OAuth sign-in (its administrator has not set PUBLIC_URL): it takes API keys.'
 const HOW =
   "Configure the client to send the header 'Authorization: Bearer <API key>' (an omk_... key from " +
   "'npx odoo-mcp keys create') with its requests to /mcp."
@@ -82,7 +82,7 @@ export function oauthNotSupportedMessage(authorization: string | undefined): str
   )
 }
 
-function notSupported(c: Context<GatewayEnv>): Response {
+export function notSupported(c: Context<GatewayEnv>): Response {
   const message = oauthNotSupportedMessage(c.req.header('authorization'))
   return c.json({ ...httpErrorBody(OAUTH_NOT_SUPPORTED, message, c.get('requestId')), error_description: message }, 404, {
     'Cache-Control': 'no-store',
@@ -98,7 +98,7 @@ function allowedOrigin(origin: string, c: Context<GatewayEnv>): string | null {
   }
 }
 
-const discoveryCors = cors({
+export const discoveryCors = cors({
   origin: allowedOrigin,
   allowMethods: ['GET', 'POST', 'OPTIONS'],
   allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Mcp-Protocol-Version'],
@@ -106,8 +106,3 @@ const discoveryCors = cors({
   maxAge: 600,
 })
 
-/** Mounted at the root of the app: `app.route('/', oauthDiscoveryRoutes)`. */
-export const oauthDiscoveryRoutes = new Hono<GatewayEnv>()
-for (const path of [...OAUTH_METADATA_PATHS, ...OAUTH_ENDPOINT_PATHS]) {
-  oauthDiscoveryRoutes.all(path, discoveryCors, notSupported)
-}

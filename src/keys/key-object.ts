@@ -34,6 +34,17 @@ import { limiterShard } from './placement'
 import { GlobalBudget, homeShardOf } from '../limits/global-budget'
 import { checkClientAddress } from '../policy/ip-rules'
 import { keyPolicy } from '../policy/key-policy'
+import { isConnectionId, revokeConnection } from '../oauth/connection-store'
+import {
+  claimRefreshToken,
+  EMPTY_REFRESH_STATE,
+  firstRefreshToken,
+  isRefreshToken,
+  settleRefreshToken,
+  type ClaimVerdict,
+  type RefreshTokenState,
+} from '../oauth/refresh-tokens'
+import { signInHint } from '../oauth/server'
 import type { Admission, AdmitInput } from './admission'
 import { keyStatus, loadStoredKey, saveLastUsed, type ApiKeyRecord, type StoredKey } from './key-store'
 
@@ -63,6 +74,8 @@ export const LAST_USED_FLUSH_MS = 60_000
 
 const CACHE_KEY = 'key'
 const USAGE_KEY = 'usage'
+/** An OAuth connection's refresh-token state (oauth/refresh-tokens.ts). */
+const REFRESH_KEY = 'refresh-tokens'
 
 export class KeyObject extends DurableObject<Env> {
   private readonly limits: LimitsConfig
@@ -111,6 +124,18 @@ export class KeyObject extends DurableObject<Env> {
     return seq
   }
 
+  /**
+   * Appends an event of this key or connection that did not come through `serve` (an OAuth sign-in or token event,
+   * oauth/oauth-audit.ts), named as its requests are: the key's name and Odoo user, from D1 if not cached.
+   */
+  async appendEvent(record: AuditRecord): Promise<number> {
+    const keyId = record.keyId!
+    let cached = this.cached?.key.id === keyId ? this.cached : undefined
+    if (!cached) cached = (await this.load(keyId, 0).catch(() => null)) ?? undefined
+    const named = cached ? { ...record, keyName: cached.key.name, odooUser: record.odooUser ?? cached.key.odooLogin } : record
+    return this.appendAudit(named)
+  }
+
   /** Sends pending audit records and alerts now (tests; the alarm does it by itself). */
   flushAudit(): Promise<FlushResult> {
     return this.stream.flush()
@@ -134,7 +159,44 @@ export class KeyObject extends DurableObject<Env> {
       append: (record) => void this.appendAudit(record, call.retried === true),
       session: async (key, requestId) => ({ ...(await this.keySession(key)), requestId, logError: (error, where) => logError(error, where, requestId) }),
       logError,
+      ...(isConnectionId(call.admission.keyId) ? { signIn: signInHint(this.env) } : {}),
     })
+  }
+
+  /**
+   * OAuth connections (oauth/token.ts): a refresh request presents the refresh token hashed `hash`. `revoked`: the
+   * connection may not be used (revoked, expired, gone): no refresh. `reused`: a token already exchanged came back,
+   * so the connection is revoked now (`refresh_reuse`), and the caller revokes the grant. Reads D1 afresh: a refresh
+   * happens once per access token lifetime, and must not outlive a revocation.
+   */
+  async claimRefreshToken(connectionId: string, hash: string): Promise<{ verdict: ClaimVerdict | 'revoked'; grantId?: string }> {
+    const loaded = await this.load(connectionId, ++this.sequence)
+    if (!loaded || keyStatus(loaded.key, Date.now()) !== 'active') return { verdict: 'revoked' }
+    const { state, verdict } = claimRefreshToken(this.refreshTokens(), hash)
+    this.ctx.storage.kv.put(REFRESH_KEY, state)
+    if (verdict !== 'reused') return { verdict }
+    const revoked = await revokeConnection(this.env.DB, connectionId, 'refresh_reuse')
+    await this.load(connectionId, ++this.sequence)
+    return { verdict, ...(revoked ? { grantId: revoked.grantId } : {}) }
+  }
+
+  /** The library answered a refresh that presented `hash`: `issued` is the new refresh token's hash, or null if it refused. */
+  settleRefreshToken(hash: string, issued: string | null): void {
+    this.ctx.storage.kv.put(REFRESH_KEY, settleRefreshToken(this.refreshTokens(), hash, issued))
+  }
+
+  /** The code exchange issued the connection's first refresh token. */
+  noteFirstRefreshToken(hash: string): void {
+    this.ctx.storage.kv.put(REFRESH_KEY, firstRefreshToken(hash))
+  }
+
+  /** Whether `hash` is, or was, this connection's refresh token (an RFC 7009 revocation of it ends the connection). */
+  isRefreshToken(hash: string): boolean {
+    return isRefreshToken(this.refreshTokens(), hash)
+  }
+
+  private refreshTokens(): RefreshTokenState {
+    return this.ctx.storage.kv.get<RefreshTokenState>(REFRESH_KEY) ?? EMPTY_REFRESH_STATE
   }
 
   private async admit(input: AdmitInput): Promise<Admission> {

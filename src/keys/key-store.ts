@@ -3,6 +3,7 @@
  * looked up through the primary key of `api_key_secrets`.
  */
 import type { Env } from '../env'
+import { isConnectionId, loadStoredConnection } from '../oauth/connection-store'
 
 export interface ApiKeyRecord {
   id: string
@@ -64,8 +65,12 @@ export async function findKeyIdByHash(db: Env['DB'], keyHash: string): Promise<s
   return row?.key_id ?? null
 }
 
-/** A key and its secrets, in one round trip; null when there is no such key. */
+/**
+ * A key and its secrets, in one round trip; null when there is no such key. An OAuth connection's id (`con_…`)
+ * loads the connection in a key's shape (oauth/connection-store.ts).
+ */
 export async function loadStoredKey(db: Env['DB'], keyId: string): Promise<StoredKey | null> {
+  if (isConnectionId(keyId)) return loadStoredConnection(db, keyId)
   const [keys, secrets] = await db.batch([
     db
       .prepare(
@@ -101,15 +106,20 @@ export async function loadStoredKey(db: Env['DB'], keyId: string): Promise<Store
   }
 }
 
+/** Where a key-like identity lives: API keys, or OAuth connections. */
+function tableOf(id: string): 'api_keys' | 'connections' {
+  return isConnectionId(id) ? 'connections' : 'api_keys'
+}
+
 /** Remembers the uid Odoo resolved for the key's login, so other isolates skip `common.authenticate`. */
 export async function saveOdooUid(db: Env['DB'], keyId: string, uid: number): Promise<void> {
-  await db.prepare('UPDATE api_keys SET odoo_uid = ?1 WHERE id = ?2').bind(uid, keyId).run()
+  await db.prepare(`UPDATE ${tableOf(keyId)} SET odoo_uid = ?1 WHERE id = ?2`).bind(uid, keyId).run()
 }
 
 /** Records the last use; never moves it backwards (two objects' flushes may cross after a restart). */
 export async function saveLastUsed(db: Env['DB'], keyId: string, lastUsedAt: number): Promise<void> {
   await db
-    .prepare('UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)')
+    .prepare(`UPDATE ${tableOf(keyId)} SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
     .bind(lastUsedAt, keyId)
     .run()
 }

@@ -56,7 +56,7 @@ async function expectNotSupported(response: Response, label: string): Promise<Di
   expect(body.error, label).toBe(OAUTH_NOT_SUPPORTED)
   expect(body.error_description, label).toBe(body.message)
   expect(body.request_id, label).toBe(response.headers.get('x-request-id'))
-  expect(body.message, label).toMatch(/^This gateway does not support OAuth \(yet\): it takes API keys\./)
+  expect(body.message, label).toMatch(/^This gateway does not offer OAuth sign-in \(its administrator has not set PUBLIC_URL\): it takes API keys\./)
   expect(body.message, label).not.toMatch(MISLEADING)
   return body
 }
@@ -216,7 +216,7 @@ describe('the MCP SDK client with a wrong key', () => {
     const provider = new RecordingProvider()
     const { error, seen } = await connectError(expired.key, provider)
     expect(error.message).toMatch(
-      /^This gateway does not support OAuth \(yet\): it takes API keys\. The key this client sends is well-formed/,
+      /^This gateway does not offer OAuth sign-in \(its administrator has not set PUBLIC_URL\): it takes API keys\. The key this client sends is well-formed/,
     )
     expect(error.message).not.toMatch(MISLEADING)
     expect(error).toBeInstanceOf(ServerError)
@@ -242,7 +242,7 @@ describe('the MCP SDK client with a wrong key', () => {
       (thrown: unknown) => thrown as Error,
     )
     expect(error?.message).toMatch(
-      /^This gateway does not support OAuth \(yet\): it takes API keys\. Configure the client to send the header 'Authorization: Bearer <API key>'/,
+      /^This gateway does not offer OAuth sign-in \(its administrator has not set PUBLIC_URL\): it takes API keys\. Configure the client to send the header 'Authorization: Bearer <API key>'/,
     )
     expect(seen.at(-1)).toBe('POST /register 404')
   })

@@ -1,0 +1,123 @@
+/**
+ * POST /token: the library's token endpoint (authorization code and refresh grants, RFC 7009 revocation), with what
+ * the gateway adds around it, all through the connection's key object (oauth/refresh-tokens.ts):
+ *
+ *   refresh_token  the connection must be live (revoked or expired: invalid_grant, and the grant is dropped), and
+ *                  the token must not have been exchanged before (reuse: invalid_grant, the connection revoked, the
+ *                  grant dropped, a token_reuse alert); then the library rotates it, and the new token is noted.
+ *   authorization_code  the first refresh token of the grant is noted.
+ *   revocation     a revoked refresh token ends the connection (the library drops the grant; D1 is marked).
+ *
+ * Every answer is the library's own (RFC 6749 §5.2 bodies, `invalid_client` 401 for a deleted client) except the
+ * two refusals above, which use the same shape. The events are audited in the connection's chain.
+ */
+import type { Context } from 'hono'
+import type { GatewayEnv } from '../http/types'
+import { keyObject } from '../keys/placement'
+import { sha256Hex } from '../lib/crypto'
+import { logError } from '../log'
+import { clientIdProblem } from './client-id-guard'
+import { revokeConnection } from './connection-store'
+import { auditConnectionEvent, type OAuthEvent } from './oauth-audit'
+import { authorizationServer, parseConnectionToken, type OAuthSettings } from './server'
+
+const NO_STORE = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Pragma: 'no-cache' }
+
+function tokenError(status: number, error: string, description: string): Response {
+  return new Response(JSON.stringify({ error, error_description: description }), { status, headers: NO_STORE })
+}
+
+/** The library's answer, with its body read (a Response body can be read once). */
+async function readAnswer(response: Response): Promise<{ response: Response; json: Record<string, unknown> | null }> {
+  const text = await response.text()
+  let json: Record<string, unknown> | null = null
+  try {
+    json = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    // Not JSON: passed on as is.
+  }
+  return { response: new Response(text, { status: response.status, headers: response.headers }), json }
+}
+
+export async function tokenEndpoint(c: Context<GatewayEnv>, settings: OAuthSettings): Promise<Response> {
+  const startedAt = Date.now()
+  const server = authorizationServer(settings)
+  const request = c.req.raw
+  let form: FormData | null = null
+  if ((request.headers.get('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    try {
+      form = await request.clone().formData()
+    } catch {
+      // The library answers a malformed body itself.
+    }
+  }
+  const field = (name: string) => {
+    const value = form?.get(name)
+    return typeof value === 'string' ? value : null
+  }
+  const clientProblem = clientIdProblem(field('client_id'))
+  if (clientProblem) return tokenError(401, 'invalid_client', clientProblem)
+
+  const grantType = field('grant_type')
+  const env = c.env
+  const requestId = c.get('requestId')
+  const audit = (connectionId: string, event: Omit<OAuthEvent, 'method'> & { method?: OAuthEvent['method'] }) =>
+    c.executionCtx.waitUntil(
+      auditConnectionEvent(env, request, requestId, startedAt, connectionId, { method: 'oauth/token', ...event }),
+    )
+
+  if (grantType === 'refresh_token') {
+    const presented = field('refresh_token') ?? ''
+    const parsed = parseConnectionToken(presented)
+    // Not one of ours at all: the library refuses it.
+    if (!parsed) return server.fetch(request, env, c.executionCtx)
+    const hash = await sha256Hex(presented)
+    const object = keyObject(env, parsed.connectionId)
+    const claim = await object.claimRefreshToken(parsed.connectionId, hash)
+    if (claim.verdict === 'revoked' || claim.verdict === 'reused') {
+      const grantId = claim.grantId ?? parsed.grantId
+      c.executionCtx.waitUntil(server.getOAuthApi(env).revokeGrant(grantId, parsed.connectionId).catch((error) => logError(error, 'oauth revoke grant', requestId)))
+      const reused = claim.verdict === 'reused'
+      audit(parsed.connectionId, { outcome: 'denied', code: reused ? 'refresh_token_reused' : 'connection_not_active', httpStatus: 400 })
+      return tokenError(
+        400,
+        'invalid_grant',
+        reused
+          ? 'This refresh token was already used, so the connection is revoked (a copy of it may have been stolen). Sign in again.'
+          : 'This connection was revoked or has ended. Sign in again.',
+      )
+    }
+    const { response, json } = await readAnswer(await server.fetch(request, env, c.executionCtx))
+    const issued = response.ok && typeof json?.refresh_token === 'string' ? await sha256Hex(json.refresh_token) : null
+    await object.settleRefreshToken(hash, issued)
+    audit(parsed.connectionId, response.ok ? { outcome: 'ok', code: 'oauth_token_refreshed', httpStatus: 200 } : { outcome: 'denied', code: String(json?.error ?? 'invalid_grant'), httpStatus: response.status })
+    return response
+  }
+
+  if (grantType === 'authorization_code') {
+    const { response, json } = await readAnswer(await server.fetch(request, env, c.executionCtx))
+    const refreshToken = typeof json?.refresh_token === 'string' ? json.refresh_token : null
+    const parsed = refreshToken ? parseConnectionToken(refreshToken) : null
+    if (response.ok && parsed) {
+      await keyObject(env, parsed.connectionId).noteFirstRefreshToken(await sha256Hex(refreshToken!))
+      audit(parsed.connectionId, { outcome: 'ok', code: 'oauth_token_issued', httpStatus: 200 })
+    }
+    return response
+  }
+
+  // RFC 7009 revocation shares this endpoint (no grant_type, a `token`).
+  const revoked = grantType === null ? field('token') : null
+  const response = await server.fetch(request, env, c.executionCtx)
+  const parsed = revoked ? parseConnectionToken(revoked) : null
+  if (response.ok && parsed) {
+    const object = keyObject(env, parsed.connectionId)
+    if (await object.isRefreshToken(await sha256Hex(revoked!))) {
+      await revokeConnection(env.DB, parsed.connectionId, 'client')
+      await object.refresh(parsed.connectionId)
+      audit(parsed.connectionId, { method: 'oauth/revoke', outcome: 'ok', code: 'connection_revoked_by_client', httpStatus: 200 })
+    } else {
+      audit(parsed.connectionId, { method: 'oauth/revoke', outcome: 'ok', code: 'access_token_revoked', httpStatus: 200 })
+    }
+  }
+  return response
+}

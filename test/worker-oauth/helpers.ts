@@ -1,0 +1,180 @@
+/**
+ * Helpers for the OAuth tests: the gateway runs with PUBLIC_URL=https://gateway.test (vitest.config.ts), against the
+ * simulated Odoo 18 (logins' passwords are the login; API keys `odoo-apikey-<login>`, test/odoo-sim/README.md).
+ *
+ * `signInAsBrowser` plays the user's browser on /authorize: it loads the page, keeps its cookies, and posts the form
+ * as Chromium would (same-origin, the page's fields); the real-browser tests are in test/node/oauth-browser.test.ts.
+ */
+import { env, exports } from 'cloudflare:workers'
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+
+export const ISSUER = 'https://gateway.test'
+export const MCP = `${ISSUER}/mcp`
+export const CALLBACK = 'http://127.0.0.1:33418/callback'
+
+export const fetchGateway = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+  exports.default.fetch(input instanceof Request ? input : new Request(input, init))
+
+export const READ_PARTNERS = { version: 1, models: { 'res.partner': { operations: ['read'], fields: ['name', 'email'] } } }
+
+export interface ProfileOptions {
+  name?: string
+  policy?: unknown
+  logins?: string[] | null
+  clientName?: string | null
+  redirectUris?: string[]
+  tokenTtlSeconds?: number
+  connectionTtlSeconds?: number
+}
+
+/** Adds a connector profile as `odoo-mcp connectors add` does. */
+export async function addProfile(options: ProfileOptions = {}): Promise<string> {
+  const name = options.name ?? `p-${crypto.randomUUID().slice(0, 8)}`
+  await env.DB.prepare(
+    `INSERT INTO connector_profiles (name, policy, logins, client_name, redirect_uris, token_ttl_seconds, connection_ttl_seconds, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+  )
+    .bind(
+      name,
+      JSON.stringify(options.policy ?? READ_PARTNERS),
+      options.logins === undefined || options.logins === null ? null : JSON.stringify(options.logins),
+      options.clientName ?? null,
+      JSON.stringify(options.redirectUris ?? []),
+      options.tokenTtlSeconds ?? 3600,
+      options.connectionTtlSeconds ?? 30 * 86_400,
+      Date.now(),
+    )
+    .run()
+  return name
+}
+
+/** Removes every profile (each test file starts from a clean list where it matters). */
+export async function clearProfiles(): Promise<void> {
+  await env.DB.prepare('DELETE FROM connector_profiles').run()
+}
+
+/** An in-memory OAuthClientProvider, as an MCP client application keeps its OAuth state. */
+export class MemoryProvider implements OAuthClientProvider {
+  info: OAuthClientInformationMixed | undefined
+  saved: OAuthTokens | undefined
+  verifier = ''
+  authorizationUrl: URL | undefined
+  readonly redirectUrl: string
+  readonly clientMetadata: OAuthClientMetadata
+
+  constructor(options: { redirectUrl?: string; clientName?: string } = {}) {
+    this.redirectUrl = options.redirectUrl ?? CALLBACK
+    this.clientMetadata = {
+      client_name: options.clientName ?? 'Test MCP client',
+      redirect_uris: [this.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }
+  }
+  state(): string {
+    return `st-${crypto.randomUUID()}`
+  }
+  clientInformation() {
+    return this.info
+  }
+  saveClientInformation(info: OAuthClientInformationMixed) {
+    this.info = info
+  }
+  tokens() {
+    return this.saved
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved = tokens
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier
+  }
+  codeVerifier() {
+    return this.verifier
+  }
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier') {
+    if (scope === 'all' || scope === 'client') this.info = undefined
+    if (scope === 'all' || scope === 'tokens') this.saved = undefined
+  }
+}
+
+/** A browser's cookie jar for one origin (enough for the consent cookie). */
+export class CookieJar {
+  private readonly cookies = new Map<string, string>()
+  take(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';')
+      const index = pair!.indexOf('=')
+      const name = pair!.slice(0, index).trim()
+      const value = pair!.slice(index + 1).trim()
+      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+  }
+}
+
+export interface PageForm {
+  status: number
+  html: string
+  handle: string | null
+  profiles: string[]
+}
+
+export function readPage(status: number, html: string): PageForm {
+  const handle = /name="handle" value="([^"]*)"/.exec(html)?.[1] ?? null
+  const profiles = [...html.matchAll(/name="profile"[^>]*value="([^"]*)"/g)].map((match) => match[1]!)
+  return { status, html, handle, profiles }
+}
+
+/** Loads the sign-in page like a browser (GET, keeping cookies). */
+export async function openPage(url: URL | string, jar = new CookieJar()): Promise<PageForm & { jar: CookieJar; response: Response }> {
+  const response = await fetchGateway(String(url), { headers: { cookie: jar.header(), 'sec-fetch-site': 'cross-site' }, redirect: 'manual' })
+  jar.take(response)
+  const html = response.headers.get('content-type')?.startsWith('text/html') ? await response.text() : ''
+  return { ...readPage(response.status, html), jar, response }
+}
+
+export interface FormValues {
+  login?: string
+  secret?: string
+  decision?: 'approve' | 'deny'
+  profile?: string
+  handle?: string
+}
+
+/** Posts the page's form back to the URL it was loaded from, as the browser does. */
+export async function postPage(url: URL | string, jar: CookieJar, values: FormValues & { handle: string }, headers: Record<string, string> = {}): Promise<Response> {
+  const form = new URLSearchParams({ handle: values.handle, decision: values.decision ?? 'approve' })
+  if (values.login !== undefined) form.set('login', values.login)
+  if (values.secret !== undefined) form.set('secret', values.secret)
+  if (values.profile !== undefined) form.set('profile', values.profile)
+  const response = await fetchGateway(String(url), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: jar.header(),
+      origin: ISSUER,
+      'sec-fetch-site': 'same-origin',
+      ...headers,
+    },
+    body: form,
+  })
+  jar.take(response)
+  return response
+}
+
+/** The whole browser part: open the page, sign in, allow; returns the redirect the browser would follow. */
+export async function signInAsBrowser(url: URL | string, values: FormValues = {}): Promise<Response> {
+  const page = await openPage(url)
+  if (page.status !== 200 || !page.handle) throw new Error(`sign-in page answered ${page.status}: ${page.html.slice(0, 300)}`)
+  return postPage(url, page.jar, { login: 'admin', secret: 'admin', ...values, handle: values.handle ?? page.handle })
+}
