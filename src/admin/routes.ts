@@ -3,12 +3,13 @@
  *
  *   POST /admin/keys/:id/refresh     → the key's Durable Object reloads the key from D1 now
  *   POST /admin/keys/:id/odoo-secret-replaced → the same, and a record of the change in the key's audit chain
+ *   POST /admin/connections/:id/refresh → the same for an OAuth connection; a revoked one's grant is dropped from KV
  *   POST /admin/odoo/check-credentials → checks an Odoo login and secret against the gateway's Odoo (keys create)
  *   POST /admin/audit/heads          → the audit chain heads the objects hold, for `audit verify`
  *   POST /admin/webhooks/deliveries/:id/redeliver → queue a delivery again (same event id), e.g. a dead letter
  *
  * Requests are signed with ADMIN_SECRET (admin/signature.ts): the middleware below refuses anything else before any
- * route runs. The key routes carry no key data: D1 stays the only source of truth, so even a forged or replayed call
+ * route runs. The key and connection routes carry no key data: D1 stays the only source of truth, so even a forged or replayed call
  * could only make an object read D1 again. check-credentials is the one route whose body holds a secret (the Odoo
  * secret the CLI is about to store): it is never logged, stored or echoed, and a replay within the signature's
  * 5 minutes can only repeat the same check. Without ADMIN_SECRET the channel is off (503) and changes take effect
@@ -23,6 +24,8 @@ import { httpError } from '../http/errors'
 import type { GatewayEnv } from '../http/types'
 import { keyObject } from '../keys/placement'
 import { logError } from '../log'
+import { CONNECTION_ID } from '../oauth/connection-store'
+import { authorizationServer, oauthSettings } from '../oauth/server'
 import { checkOdooCredentials } from './odoo-credentials'
 import { ADMIN_SECRET_MIN_LENGTH, verifyAdminRequest } from './signature'
 
@@ -54,6 +57,41 @@ adminRoutes.post('/keys/:id/refresh', async (c) => {
     logError(error, 'admin refresh', c.get('requestId'))
     return httpError(c, 503, 'refresh_failed', 'The key object could not reload the key from D1; it will within the key cache time')
   }
+})
+
+/**
+ * `connections revoke` and `connectors remove`: the CLI has revoked the connection in D1. Its object reloads it, so
+ * its access tokens are refused from the next request; the OAuth grant in KV is dropped too, so its refresh token
+ * can no longer even reach the object and the grant does not linger until its tokens expire. The grant id is read
+ * from D1, never taken from the request.
+ */
+adminRoutes.post('/connections/:id/refresh', async (c) => {
+  const id = c.req.param('id')
+  if (!CONNECTION_ID.test(id)) {
+    return httpError(c, 400, 'invalid_connection_id', `'${id.slice(0, 40)}' is not a connection id (con_ + 16 hex characters)`)
+  }
+  const result = await keyObject(c.env, id)
+    .refresh(id)
+    .catch((error: unknown) => logError(error, 'admin connection refresh', c.get('requestId')))
+  if (!result) return httpError(c, 503, 'refresh_failed', 'The connection object could not reload the connection from D1; it will within the key cache time')
+  if (!result.found) return httpError(c, 404, 'connection_not_found', `No connection ${id} in the database`)
+  const refreshedAt = new Date(result.loadedAt!).toISOString()
+  // A misconfigured PUBLIC_URL throws here: the ConfigError answer (index.ts) is the right one for it.
+  const settings = oauthSettings(c.env)
+  if (result.status !== 'revoked' || !settings) return c.json({ id, status: result.status, refreshed_at: refreshedAt, grant_revoked: false })
+  try {
+    const row = await c.env.DB.prepare('SELECT grant_id FROM connections WHERE id = ?1').bind(id).first<{ grant_id: string }>()
+    if (row) await authorizationServer(settings).getOAuthApi(c.env).revokeGrant(row.grant_id, id)
+  } catch (error) {
+    logError(error, 'admin connection revoke grant', c.get('requestId'))
+    return httpError(
+      c,
+      503,
+      'grant_revoke_failed',
+      "The connection is revoked and refused from now on, but its OAuth grant could not be dropped from KV; retry (its tokens expire on their own)",
+    )
+  }
+  return c.json({ id, status: result.status, refreshed_at: refreshedAt, grant_revoked: true })
 })
 
 /** What the CLI says about a replaced Odoo secret: whether Odoo accepted it first, and the uid it answered. */
@@ -172,7 +210,8 @@ adminRoutes.post('/odoo/check-credentials', async (c) => {
   }
 })
 
-const CHAIN_ID = /^(key_[0-9a-f]{16}|anon-\d{1,3})$/
+/** A key's or a connection's chain (both live in a key object), or one of the unauthenticated chains. */
+const CHAIN_ID = /^(key_[0-9a-f]{16}|con_[0-9a-f]{16}|anon-\d{1,3})$/
 const MAX_CHAINS = 1_000
 
 /**
@@ -185,10 +224,10 @@ adminRoutes.post('/audit/heads', async (c) => {
   try {
     chains = (JSON.parse(await c.req.text()) as { chains?: unknown }).chains
   } catch {
-    return httpError(c, 400, 'invalid_body', 'Send {"chains": ["key_...", "anon-0", ...]}')
+    return httpError(c, 400, 'invalid_body', 'Send {"chains": ["key_...", "con_...", "anon-0", ...]}')
   }
   if (!Array.isArray(chains) || chains.length > MAX_CHAINS || !chains.every((chain) => typeof chain === 'string' && CHAIN_ID.test(chain))) {
-    return httpError(c, 400, 'invalid_body', `"chains" must list up to ${MAX_CHAINS} chain ids (key_... or anon-N)`)
+    return httpError(c, 400, 'invalid_body', `"chains" must list up to ${MAX_CHAINS} chain ids (key_..., con_... or anon-N)`)
   }
   try {
     const heads = await Promise.all(

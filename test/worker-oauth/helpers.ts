@@ -178,3 +178,120 @@ export async function signInAsBrowser(url: URL | string, values: FormValues = {}
   if (page.status !== 200 || !page.handle) throw new Error(`sign-in page answered ${page.status}: ${page.html.slice(0, 300)}`)
   return postPage(url, page.jar, { login: 'admin', secret: 'admin', ...values, handle: values.handle ?? page.handle })
 }
+
+// ——— A hand-driven client, for the attacks: every parameter under the test's control. ———
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+export async function pkce(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)))
+  const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))))
+  return { verifier, challenge }
+}
+
+/** Registers a public client (RFC 7591) and returns its id. */
+export async function register(redirectUris: string[] = [CALLBACK], clientName = 'Attack test client'): Promise<string> {
+  const response = await fetchGateway(`${ISSUER}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: clientName,
+      redirect_uris: redirectUris,
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    }),
+  })
+  if (response.status !== 201) throw new Error(`registration answered ${response.status}: ${await response.text()}`)
+  return ((await response.json()) as { client_id: string }).client_id
+}
+
+export interface AuthorizeParams {
+  clientId: string
+  redirectUri?: string
+  state?: string | null
+  challenge?: string | null
+  method?: string | null
+  resource?: string | null
+  scope?: string | null
+  responseType?: string | null
+}
+
+/** The /authorize URL a client sends the browser to; `null` leaves a parameter out. */
+export function authorizeUrl(params: AuthorizeParams): URL {
+  const url = new URL(`${ISSUER}/authorize`)
+  const set = (name: string, value: string | null | undefined, fallback: string | null) => {
+    const chosen = value === undefined ? fallback : value
+    if (chosen !== null) url.searchParams.set(name, chosen)
+  }
+  set('response_type', params.responseType, 'code')
+  url.searchParams.set('client_id', params.clientId)
+  set('redirect_uri', params.redirectUri, CALLBACK)
+  set('state', params.state, 'state-123')
+  set('code_challenge', params.challenge, null)
+  set('code_challenge_method', params.method, 'S256')
+  set('resource', params.resource, MCP)
+  set('scope', params.scope, 'odoo')
+  return url
+}
+
+export interface Grant {
+  clientId: string
+  verifier: string
+  code: string
+  redirectUri: string
+}
+
+/** Register (unless given a client), sign in as the browser, and return the code with what redeems it. */
+export async function obtainCode(values: FormValues = {}, clientId?: string, redirectUri = CALLBACK): Promise<Grant> {
+  const client = clientId ?? (await register([redirectUri]))
+  const { verifier, challenge } = await pkce()
+  const response = await signInAsBrowser(authorizeUrl({ clientId: client, challenge, redirectUri }), values)
+  if (response.status !== 302) throw new Error(`sign-in answered ${response.status}: ${(await response.text()).slice(0, 400)}`)
+  const code = new URL(response.headers.get('location')!).searchParams.get('code')
+  if (!code) throw new Error(`no code in ${response.headers.get('location')}`)
+  return { clientId: client, verifier, code, redirectUri }
+}
+
+export function tokenRequest(fields: Record<string, string>): Promise<Response> {
+  return fetchGateway(`${ISSUER}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  })
+}
+
+export interface Tokens {
+  access_token: string
+  refresh_token: string
+  expires_in: number
+}
+
+export async function redeem(grant: Grant, overrides: Record<string, string> = {}): Promise<Response> {
+  return tokenRequest({
+    grant_type: 'authorization_code',
+    code: grant.code,
+    redirect_uri: grant.redirectUri,
+    client_id: grant.clientId,
+    code_verifier: grant.verifier,
+    resource: MCP,
+    ...overrides,
+  })
+}
+
+export function refreshWith(clientId: string, refreshToken: string): Promise<Response> {
+  return tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, resource: MCP })
+}
+
+/** tools/list at /mcp with this bearer token: the status tells whether the token is accepted. */
+export function mcpWith(token: string): Promise<Response> {
+  return fetchGateway(MCP, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  })
+}
+
+export const connectionOf = (token: string) => token.split(':')[0]!
