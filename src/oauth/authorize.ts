@@ -46,6 +46,9 @@ import { beginSignInAttempt } from './sign-in-limiter'
 /** The one message for every refused sign-in: it must not tell which part was wrong. */
 export const SIGN_IN_REFUSED = 'Odoo did not accept this login and secret for this connection. Check both and try again.'
 
+/** RFC 7636 §4.2: 43 to 128 unreserved characters. */
+const PKCE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/
+
 const LOGIN_MAX = 255
 const SECRET_MAX = 4096
 
@@ -99,8 +102,9 @@ async function validateRequest(c: C, settings: OAuthSettings): Promise<Validated
   }
   // OAuth 2.1 leaves `state` optional; the gateway does not: it is the client's CSRF protection for its callback.
   if (!request.state) return redirect(authorizationErrorRedirect(request, 'invalid_request', 'state is required'))
-  // The library lets a confidential client skip PKCE; the gateway requires S256 of every client.
-  if (!request.codeChallenge || request.codeChallengeMethod !== 'S256') {
+  // The library lets a confidential client skip PKCE, and takes any string as a challenge; the gateway requires S256 of
+  // every client, with a challenge of RFC 7636's shape (an S256 challenge is 43 base64url characters).
+  if (!request.codeChallenge || request.codeChallengeMethod !== 'S256' || !PKCE_CHALLENGE.test(request.codeChallenge)) {
     return redirect(authorizationErrorRedirect(request, 'invalid_request', 'PKCE is required: send code_challenge with code_challenge_method=S256'))
   }
   const profiles = profilesFor(await activeProfiles(c.env.DB), {
