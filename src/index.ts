@@ -22,6 +22,7 @@ import type { GatewayEnv } from './http/types'
 import { API_KEY_PREFIX } from './keys/key-format'
 import { logError } from './log'
 import { oauthRoutes } from './oauth/routes'
+import { purgeExpiredOAuthData } from './oauth/server'
 import { webhookRoutes } from './webhooks/inbound'
 import { handleMcpPost } from './mcp/handler'
 
@@ -95,6 +96,13 @@ export default {
       applyRetention(env).then(
         (result) => console.log(JSON.stringify({ level: 'info', where: 'audit retention', ...result })),
         (error) => logError(error, 'audit retention'),
+      ),
+    )
+    // OAuth: expired grants and tokens of deleted clients leave KV, a bounded batch an hour (oauth/server.ts).
+    ctx.waitUntil(
+      purgeExpiredOAuthData(env).then(
+        (result) => result && console.log(JSON.stringify({ level: 'info', where: 'oauth purge', ...result })),
+        (error) => logError(error, 'oauth purge'),
       ),
     )
   },
