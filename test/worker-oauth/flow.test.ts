@@ -8,6 +8,7 @@ import { env } from 'cloudflare:workers'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2, UnauthorizedError } from '@modelcontextprotocol/client'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { authorizationServer, oauthSettings } from '../../src/oauth/server'
 import { addProfile, clearProfiles, fetchGateway, ISSUER, MCP, MemoryProvider, signInAsBrowser } from './helpers'
@@ -131,5 +132,30 @@ describe('OAuth sign-in with the MCP SDK client', () => {
     const result = await auth(provider, { serverUrl: MCP, fetchFn }).catch(() => auth(provider, { serverUrl: MCP, fetchFn }))
     expect(result).toBe('REDIRECT')
     expect(provider.info!.client_id).not.toBe(oldClient)
+  })
+
+  it('the v2 SDK client (2026-07-28) signs in through its transport, checks iss, and calls a tool', async () => {
+    const provider = new MemoryProvider({ clientName: 'v2 client' })
+    const versions: (string | null)[] = []
+    const fetchV2 = (input: string | URL | Request, init?: RequestInit) => {
+      versions.push(new Headers(init?.headers).get('mcp-protocol-version'))
+      return fetchGateway(String(input instanceof Request ? input.url : input), init)
+    }
+    const transport = () => new TransportV2(new URL(MCP), { authProvider: provider as never, fetch: fetchV2 })
+    const first = new ClientV2({ name: 'v2-oauth', version: '2.4.0' }, { versionNegotiation: { mode: 'auto' } } as never)
+    const pending = transport()
+    await expect(first.connect(pending)).rejects.toBeInstanceOf(UnauthorizedError)
+    const redirect = await signInAsBrowser(provider.authorizationUrl!, { login: 'demo', secret: 'odoo-apikey-demo' })
+    expect(redirect.status).toBe(302)
+    // finishAuth checks the callback's iss (RFC 9207) against the server's metadata before redeeming the code.
+    await pending.finishAuth(new URL(redirect.headers.get('location')!).searchParams)
+    const client = new ClientV2({ name: 'v2-oauth', version: '2.4.0' }, { versionNegotiation: { mode: 'auto' } } as never)
+    await client.connect(transport())
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28')
+    const result = await client.callTool({ name: 'search_records', arguments: { model: 'res.partner', fields: ['name'], limit: 1 } })
+    expect(result.isError).toBeFalsy()
+    await client.close()
+    const row = await env.DB.prepare('SELECT odoo_login, client_name FROM connections WHERE id = ?1').bind(provider.tokens()!.access_token.split(':')[0]).first()
+    expect(row).toEqual({ odoo_login: 'demo', client_name: 'v2 client' })
   })
 })
