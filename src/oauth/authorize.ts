@@ -59,7 +59,9 @@ function html(status: number, body: string, headers: Headers = new Headers(), re
   headers.set('Cache-Control', 'no-store')
   headers.set('Content-Security-Policy', pageSecurityPolicy(redirectOrigin))
   headers.set('X-Frame-Options', 'DENY')
-  headers.set('Referrer-Policy', 'no-referrer')
+  // same-origin, not no-referrer: under no-referrer the browser posts the form with `Origin: null`, which the
+  // cross-site check below must refuse; either way no Referer (with the page's query) goes to another site.
+  headers.set('Referrer-Policy', 'same-origin')
   return new Response(body, { status, headers })
 }
 

@@ -46,7 +46,7 @@ function layout(title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
@@ -113,7 +113,7 @@ export function consentPage(input: ConsentPageInput): string {
 <p>${origin} After you allow it, access is sent to <strong>${escapeHtml(details.redirectHost)}</strong>.</p>
 ${loopback}
 ${error}
-<form method="post" action="/authorize">
+<form method="post">
 <input type="hidden" name="handle" value="${escapeHtml(input.handle)}">
 <fieldset>
 <legend>Sign in with your Odoo account</legend>

@@ -30,9 +30,11 @@ export interface WranglerDevOptions {
   logLevel?: 'error' | 'warn' | 'info' | 'log' | 'debug'
   /** How long to wait for the probe to answer; default 90 s. */
   startTimeoutMs?: number
+  /** The loopback port to listen on, for vars that must name it (PUBLIC_URL); default: a free one. */
+  port?: number
 }
 
-/** Starts `wrangler dev` for a config on a free loopback port and waits until `probe` (e.g. /healthz) answers 2xx. */
+/** Starts `wrangler dev` for a config on a loopback port (free, unless given) and waits until `probe` (e.g. /healthz) answers 2xx. */
 export async function startWranglerDev(
   configPath: string,
   persistTo: string,
@@ -40,7 +42,7 @@ export async function startWranglerDev(
   probe: string,
   options: WranglerDevOptions = {},
 ): Promise<WranglerDev> {
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const child = spawn(
     process.execPath,
     [
