@@ -179,14 +179,14 @@ describe('the consent form', () => {
     const url = authorizeUrl({ clientId, challenge })
     const page = await openPage(url)
     const { CookieJar } = await import('./helpers')
-    const noCookie = await postPage(url, new CookieJar(), { handle: page.handle!, login: 'admin', secret: 'admin' })
+    const noCookie = await postPage(page.action!, new CookieJar(), { handle: page.handle!, login: 'admin', secret: 'admin' })
     expect(noCookie.status).toBe(400)
     expect(noCookie.headers.get('location')).toBeNull()
-    const crossSite = await postPage(url, page.jar, { handle: page.handle!, login: 'admin', secret: 'admin' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })
+    const crossSite = await postPage(page.action!, page.jar, { handle: page.handle!, login: 'admin', secret: 'admin' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })
     expect(crossSite.status).toBe(403)
     expect(crossSite.headers.get('location')).toBeNull()
     // The real page still works afterwards: neither attempt spent the handle.
-    const real = await postPage(url, page.jar, { handle: page.handle!, login: 'admin', secret: 'admin' })
+    const real = await postPage(page.action!, page.jar, { handle: page.handle!, login: 'admin', secret: 'admin' })
     expect(real.status).toBe(302)
   })
 
@@ -229,7 +229,7 @@ describe('sign-in failures', () => {
       ['admin', 'admin', 'only-demo'],
     ] as const) {
       const page = await openPage(url)
-      const response = await postPage(url, page.jar, { handle: page.handle!, login, secret, profile }, ip)
+      const response = await postPage(page.action!, page.jar, { handle: page.handle!, login, secret, profile }, ip)
       const html = await response.text()
       answers.push({ status: response.status, text: /role="alert" id="error">([^<]*)</.exec(html)?.[1] ?? '' })
       if (secret !== 'admin') expect(html).not.toContain(secret)
@@ -250,12 +250,12 @@ describe('sign-in failures', () => {
     for (let attempt = 0; attempt < 6; attempt++) {
       const page = await openPage(url)
       // A different address each time: the login's own limit is what stops it.
-      const response = await postPage(url, page.jar, { handle: page.handle!, login: 'demo', secret: 'wrong' }, { 'cf-connecting-ip': `203.0.113.${attempt + 1}` })
+      const response = await postPage(page.action!, page.jar, { handle: page.handle!, login: 'demo', secret: 'wrong' }, { 'cf-connecting-ip': `203.0.113.${attempt + 1}` })
       statuses.push(response.status)
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
     const page = await openPage(url)
-    const right = await postPage(url, page.jar, { handle: page.handle!, login: 'demo', secret: 'demo' }, { 'cf-connecting-ip': '203.0.113.99' })
+    const right = await postPage(page.action!, page.jar, { handle: page.handle!, login: 'demo', secret: 'demo' }, { 'cf-connecting-ip': '203.0.113.99' })
     expect(right.status).toBe(429)
     expect(await right.text()).toContain('Too many failed sign-ins')
   })
@@ -266,7 +266,7 @@ describe('sign-in failures', () => {
     const url = authorizeUrl({ clientId, challenge })
     for (let attempt = 0; attempt < 10; attempt++) {
       const page = await openPage(url)
-      await postPage(url, page.jar, { handle: page.handle!, login: `guess-${attempt}`, secret: 'x' }, { 'cf-connecting-ip': '192.0.2.77' })
+      await postPage(page.action!, page.jar, { handle: page.handle!, login: `guess-${attempt}`, secret: 'x' }, { 'cf-connecting-ip': '192.0.2.77' })
     }
     await flushAudit()
     const alerts = await env.DB.prepare("SELECT rule FROM alerts WHERE subject = 'ip:192.0.2.77'").all<{ rule: string }>()
@@ -358,11 +358,11 @@ describe('no token passthrough', () => {
     const page = await openPage(url)
     const seen: (Response | string)[] = [page.response, page.html]
     // A failed attempt first: the re-rendered page must not echo the secret either.
-    const failed = await postPage(url, page.jar, { handle: page.handle!, login: 'admin', secret: `${secret}-wrong` })
+    const failed = await postPage(page.action!, page.jar, { handle: page.handle!, login: 'admin', secret: `${secret}-wrong` })
     const failedHtml = await failed.text()
     expect(failedHtml).not.toContain(`${secret}-wrong`)
     seen.push(failed, failedHtml)
-    const redirect = await postPage(url, page.jar, { handle: page.handle!, login: 'admin', secret })
+    const redirect = await postPage(page.action!, page.jar, { handle: page.handle!, login: 'admin', secret })
     seen.push(redirect)
     const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!
     const tokenResponse = await redeem({ clientId, verifier, code, redirectUri: CALLBACK })

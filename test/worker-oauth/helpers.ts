@@ -126,12 +126,17 @@ export interface PageForm {
   html: string
   handle: string | null
   profiles: string[]
+  /** Where the browser posts the form: its action resolved against the page's URL (no action: the page's URL). */
+  action: string | null
 }
 
-export function readPage(status: number, html: string): PageForm {
+export function readPage(status: number, html: string, pageUrl: string): PageForm {
   const handle = /name="handle" value="([^"]*)"/.exec(html)?.[1] ?? null
   const profiles = [...html.matchAll(/name="profile"[^>]*value="([^"]*)"/g)].map((match) => match[1]!)
-  return { status, html, handle, profiles }
+  const form = /<form\b([^>]*)>/.exec(html)
+  const actionAttribute = form ? /\baction="([^"]*)"/.exec(form[1]!)?.[1] : undefined
+  const action = form ? new URL(actionAttribute?.replace(/&amp;/g, '&') ?? '', pageUrl).toString() : null
+  return { status, html, handle, profiles, action }
 }
 
 /** Loads the sign-in page like a browser (GET, keeping cookies). */
@@ -139,7 +144,7 @@ export async function openPage(url: URL | string, jar = new CookieJar()): Promis
   const response = await fetchGateway(String(url), { headers: { cookie: jar.header(), 'sec-fetch-site': 'cross-site' }, redirect: 'manual' })
   jar.take(response)
   const html = response.headers.get('content-type')?.startsWith('text/html') ? await response.text() : ''
-  return { ...readPage(response.status, html), jar, response }
+  return { ...readPage(response.status, html, String(url)), jar, response }
 }
 
 export interface FormValues {
@@ -150,7 +155,7 @@ export interface FormValues {
   handle?: string
 }
 
-/** Posts the page's form back to the URL it was loaded from, as the browser does. */
+/** Posts the page's form to `url`: pass the page's `action`, which is where a browser would send it. */
 export async function postPage(url: URL | string, jar: CookieJar, values: FormValues & { handle: string }, headers: Record<string, string> = {}): Promise<Response> {
   const form = new URLSearchParams({ handle: values.handle, decision: values.decision ?? 'approve' })
   if (values.login !== undefined) form.set('login', values.login)
@@ -175,8 +180,8 @@ export async function postPage(url: URL | string, jar: CookieJar, values: FormVa
 /** The whole browser part: open the page, sign in, allow; returns the redirect the browser would follow. */
 export async function signInAsBrowser(url: URL | string, values: FormValues = {}): Promise<Response> {
   const page = await openPage(url)
-  if (page.status !== 200 || !page.handle) throw new Error(`sign-in page answered ${page.status}: ${page.html.slice(0, 300)}`)
-  return postPage(url, page.jar, { login: 'admin', secret: 'admin', ...values, handle: values.handle ?? page.handle })
+  if (page.status !== 200 || !page.handle || !page.action) throw new Error(`sign-in page answered ${page.status}: ${page.html.slice(0, 300)}`)
+  return postPage(page.action, page.jar, { login: 'admin', secret: 'admin', ...values, handle: values.handle ?? page.handle })
 }
 
 // ——— A hand-driven client, for the attacks: every parameter under the test's control. ———
