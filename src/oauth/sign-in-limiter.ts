@@ -1,11 +1,13 @@
 /**
- * Failed OAuth sign-ins (oauth/authorize.ts), limited per client address and per Odoo login: one small Durable
- * Object per subject, so the count is exact worldwide and a flood on one subject leaves the others alone.
+ * Failed OAuth sign-ins (oauth/authorize.ts), limited per client address and per Odoo login, and client
+ * registrations (RFC 7591, open to anyone by design) per client address: one small Durable Object per subject, so
+ * the count is exact worldwide and a flood on one subject leaves the others alone.
  *
  * A sign-in takes a token from both buckets before Odoo is asked, and gets it back when the credentials were right:
  * so only failures count, and parallel attempts cannot slip past the limit between the check and the count. The
  * limits are fixed (docs/OAUTH.md): a guessing attacker gets 5 tries per login and then one every 3 minutes; one
- * address 20 tries across logins and then one a minute.
+ * address 20 tries across logins and then one a minute. Registrations: 30 per address, then one a minute (each one
+ * is a KV entry kept up to 90 days; a person adding a connector registers once).
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { Env } from '../env'
@@ -15,6 +17,7 @@ import { giveBack, takeUpTo, type BucketSpec } from '../limits/gcra'
 export const SIGN_IN_LIMITS = {
   login: { perMinute: 1 / 3, burst: 5 },
   address: { perMinute: 1, burst: 20 },
+  registration: { perMinute: 1, burst: 30 },
 } as const satisfies Record<string, BucketSpec>
 
 type Subject = keyof typeof SIGN_IN_LIMITS
@@ -74,4 +77,10 @@ export async function beginSignInAttempt(env: Pick<Env, 'SIGN_IN_LIMITER'>, addr
     return { ok: false, retryAfterMs: Math.max(...refused.map((result) => result.retryAfterMs)) }
   }
   return { ok: true, succeeded: refundTaken }
+}
+
+/** Takes one client registration for this address; refused: ms until the next one is allowed. */
+export async function takeRegistration(env: Pick<Env, 'SIGN_IN_LIMITER'>, address: string | undefined): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
+  const stub = env.SIGN_IN_LIMITER.get(env.SIGN_IN_LIMITER.idFromName(`registration:${address ?? 'unknown'}`))
+  return stub.take('registration')
 }

@@ -421,3 +421,23 @@ describe('client id metadata documents', () => {
     expect(((await token.json()) as { error: string }).error).toBe('invalid_client')
   })
 })
+
+describe('client registration', () => {
+  it('is open, but limited per client address (30, then one a minute)', async () => {
+    const from = (ip: string) =>
+      fetchGateway(`${ISSUER}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip },
+        body: JSON.stringify({ client_name: 'flood', redirect_uris: [CALLBACK], token_endpoint_auth_method: 'none' }),
+      })
+    const statuses: number[] = []
+    for (let index = 0; index < 30; index++) statuses.push((await from('198.51.100.200')).status)
+    expect(statuses).toEqual(Array(30).fill(201))
+    const refused = await from('198.51.100.200')
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/)
+    expect(((await refused.json()) as { error: string }).error).toBe('too_many_registrations')
+    // Another address is not affected.
+    expect((await from('198.51.100.201')).status).toBe(201)
+  })
+})
