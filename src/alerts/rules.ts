@@ -95,6 +95,7 @@ const AUTH_FAILURE_CODES = new Set([
   'rotated_key',
   'invalid_webhook_token',
   'invalid_oauth_token',
+  'revoked_token',
   'oauth_sign_in_failed',
 ])
 /** A failed OAuth sign-in's record names the login tried (oauth/oauth-audit.ts): a guessing attack on one login shows. */

@@ -35,6 +35,8 @@ export function connectionRefusalMessage(reason: RefusalReason, at: number | und
       return `This connection was revoked (${day(at!)}). Sign in again from your app to make a new one.`
     case 'expired':
       return `This connection ended at ${day(at!)}. Sign in again from your app to make a new one.`
+    case 'token_revoked':
+      return 'This access token was revoked by its client. Refresh it or sign in again.'
     case 'rotated':
     case 'unknown':
       return 'This access token belongs to no current connection (it was replaced by a newer sign-in). Sign in again.'
@@ -50,6 +52,8 @@ export function refusalMessage(reason: RefusalReason, at: number | undefined): s
     case 'rotated':
       return `This API key was rotated: its previous secret stopped working at ${day(at!)}. Use the new key.`
     case 'unknown':
+    // Only OAuth tokens are revoked one by one.
+    case 'token_revoked':
       return 'The API key is not valid: no such key'
   }
 }
@@ -76,7 +80,7 @@ export function refusalAnswer(refusal: Refusal, context: RefusalContext): Refusa
     case 'refused': {
       const message = context.signIn ? connectionRefusalMessage(refusal.reason, refusal.at) : refusalMessage(refusal.reason, refusal.at)
       const challenge = bearerChallenge({ error: 'invalid_token', description: message }, context.signIn)
-      return { ...httpRefusal(401, 'invalid_token', message, requestId, { 'WWW-Authenticate': challenge }), outcome: 'denied', code: `${refusal.reason}_key`, key }
+      return { ...httpRefusal(401, 'invalid_token', message, requestId, { 'WWW-Authenticate': challenge }), outcome: 'denied', code: refusal.reason === 'token_revoked' ? 'revoked_token' : `${refusal.reason}_key`, key }
     }
     case 'unavailable':
       return {

@@ -69,7 +69,12 @@ async function identifyConnection(c: C, token: string, settings: OAuthSettings, 
     c.get('audit')?.outcome('denied', 'invalid_oauth_token')
     return unauthorized(c, 'The access token is not valid (expired, revoked, or issued for another server): refresh it or sign in again', hintOf(settings))
   }
-  c.set('keyRef', { keyId: parsed.connectionId, keyHash: grantCredential(parsed.grantId), clientAddress: clientAddress(c.req.raw) })
+  c.set('keyRef', {
+    keyId: parsed.connectionId,
+    keyHash: grantCredential(parsed.grantId),
+    clientAddress: clientAddress(c.req.raw),
+    tokenHash: await sha256Hex(token),
+  })
   return next()
 }
 

@@ -3,7 +3,7 @@ import type { BucketSpec } from '../limits/gcra'
 import type { ApiKeyRecord } from './key-store'
 
 /** Why a presented secret was refused. Each reason gets its own message; the HTTP shape is the same 401. */
-export type RefusalReason = 'unknown' | 'revoked' | 'expired' | 'rotated'
+export type RefusalReason = 'unknown' | 'revoked' | 'expired' | 'rotated' | 'token_revoked'
 
 export interface RateState {
   spec: BucketSpec
@@ -29,4 +29,9 @@ export interface AdmitInput {
   keyHash: string
   /** CF-Connecting-IP, if any. */
   clientAddress?: string
+  /**
+   * An OAuth connection's request: SHA-256 of the access token presented, so that a token its client revoked
+   * (RFC 7009) is refused by the object at once, wherever KV still holds it (oauth/token.ts).
+   */
+  tokenHash?: string
 }

@@ -76,6 +76,8 @@ const CACHE_KEY = 'key'
 const USAGE_KEY = 'usage'
 /** An OAuth connection's refresh-token state (oauth/refresh-tokens.ts). */
 const REFRESH_KEY = 'refresh-tokens'
+/** Access tokens of a connection revoked by its client, hash → when they would have expired. */
+const REVOKED_ACCESS_KEY = 'revoked-access-tokens'
 
 export class KeyObject extends DurableObject<Env> {
   private readonly limits: LimitsConfig
@@ -195,6 +197,26 @@ export class KeyObject extends DurableObject<Env> {
     return isRefreshToken(this.refreshTokens(), hash)
   }
 
+  /**
+   * An access token of this connection its client revoked (RFC 7009): refused from now on, until `until` (when it
+   * would have expired anyway), even where KV still serves it.
+   */
+  revokeAccessToken(hash: string, until: number): void {
+    const now = Date.now()
+    const revoked = Object.fromEntries(Object.entries(this.revokedAccessTokens()).filter(([, end]) => end > now))
+    revoked[hash] = until
+    this.ctx.storage.kv.put(REVOKED_ACCESS_KEY, revoked)
+  }
+
+  private accessTokenRevoked(hash: string, now: number): boolean {
+    const until = this.revokedAccessTokens()[hash]
+    return until !== undefined && until > now
+  }
+
+  private revokedAccessTokens(): Record<string, number> {
+    return this.ctx.storage.kv.get<Record<string, number>>(REVOKED_ACCESS_KEY) ?? {}
+  }
+
   private refreshTokens(): RefreshTokenState {
     return this.ctx.storage.kv.get<RefreshTokenState>(REFRESH_KEY) ?? EMPTY_REFRESH_STATE
   }
@@ -229,6 +251,8 @@ export class KeyObject extends DurableObject<Env> {
     if (secret.retiresAt !== null && secret.retiresAt <= now) {
       return { kind: 'refused', reason: 'rotated', at: secret.retiresAt, key: identity }
     }
+
+    if (input.tokenHash !== undefined && this.accessTokenRevoked(input.tokenHash, now)) return { kind: 'refused', reason: 'token_revoked', key: identity }
 
     const policy = keyPolicy(key)
     if (policy.kind === 'invalid') return { kind: 'policy_invalid', key: identity }

@@ -21,6 +21,9 @@ import { revokeConnection } from './connection-store'
 import { auditConnectionEvent, type OAuthEvent } from './oauth-audit'
 import { authorizationServer, parseConnectionToken, type OAuthSettings } from './server'
 
+/** The longest an access token lives (connector profiles allow up to 24 h): a revoked one is remembered that long. */
+const MAX_ACCESS_TOKEN_TTL_MS = 24 * 3600_000
+
 const NO_STORE = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Pragma: 'no-cache' }
 
 function tokenError(status: number, error: string, description: string): Response {
@@ -116,6 +119,8 @@ export async function tokenEndpoint(c: Context<GatewayEnv>, settings: OAuthSetti
       await object.refresh(parsed.connectionId)
       audit(parsed.connectionId, { method: 'oauth/revoke', outcome: 'ok', code: 'connection_revoked_by_client', httpStatus: 200 })
     } else {
+      // KV forgets the token at once here, but other locations may keep serving it for a while: the object refuses it.
+      await object.revokeAccessToken(await sha256Hex(revoked!), Date.now() + MAX_ACCESS_TOKEN_TTL_MS)
       audit(parsed.connectionId, { method: 'oauth/revoke', outcome: 'ok', code: 'access_token_revoked', httpStatus: 200 })
     }
   }

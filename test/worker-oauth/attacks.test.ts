@@ -441,3 +441,29 @@ describe('client registration', () => {
     expect((await from('198.51.100.201')).status).toBe(201)
   })
 })
+
+describe('revoking one access token (RFC 7009)', () => {
+  it('stops that token at once through the connection\'s object, even where KV still holds it; the connection lives on', async () => {
+    const { grant, tokens } = await connected()
+    const id = connectionOf(tokens.access_token)
+    const { keyObject } = await import('../../src/keys/placement')
+    const { sha256Hex } = await import('../../src/lib/crypto')
+    // The object's own refusal, with KV untouched (as at a location whose KV copy is stale).
+    await keyObject(env, id).revokeAccessToken(await sha256Hex(tokens.access_token), Date.now() + 60_000)
+    const refused = await mcpWith(tokens.access_token)
+    expect(refused.status).toBe(401)
+    expect(((await refused.json()) as { message: string }).message).toContain('revoked by its client')
+    // The connection itself is fine: a refreshed token works.
+    const next = (await (await refreshWith(grant.clientId, tokens.refresh_token)).json()) as Tokens
+    expect((await mcpWith(next.access_token)).status).toBe(200)
+    // And through the endpoint: the client revokes its new access token.
+    const revocation = await fetchGateway(`${ISSUER}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: next.access_token, client_id: grant.clientId, token_type_hint: 'access_token' }),
+    })
+    expect(revocation.status).toBe(200)
+    expect((await mcpWith(next.access_token)).status).toBe(401)
+    expect((await connectionRow(id))!.revoked_at).toBeNull()
+  })
+})
