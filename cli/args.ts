@@ -12,12 +12,14 @@ export interface OptionSpec {
   /** Placeholder of the value in help texts, e.g. 'FILE'. */
   value?: string
   description: string
+  /** The option may be given several times (string options): its value is then the list, in order. */
+  multiple?: boolean
 }
 
 export type OptionSpecs = Record<string, OptionSpec>
 
 export interface ParsedArgs {
-  values: Record<string, string | boolean | undefined>
+  values: Record<string, string | string[] | boolean | undefined>
   positionals: string[]
 }
 
@@ -25,9 +27,9 @@ export interface ParsedArgs {
 const SECRET_LIKE = /secret|passw|api-?key|token/i
 
 function toParseArgsOptions(specs: OptionSpecs) {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {}
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {}
   for (const [name, spec] of Object.entries(specs)) {
-    options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type }
+    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) }
   }
   return options
 }
@@ -51,7 +53,11 @@ export function parseCommandLine(args: string[], specs: OptionSpecs): ParsedArgs
       allowPositionals: true,
     })
     const flat: ParsedArgs['values'] = {}
-    for (const [name, value] of Object.entries(values)) flat[name] = Array.isArray(value) ? value.at(-1) : value
+    // Only options declared `multiple` keep a list; for the others the last occurrence wins, as usual for a CLI.
+    for (const [name, value] of Object.entries(values)) {
+      if (!Array.isArray(value)) flat[name] = value
+      else flat[name] = specs[name]?.multiple ? value.map(String) : value.at(-1)
+    }
     return { values: flat, positionals }
   } catch (error) {
     throw new UsageError(describeParseError(error), true)

@@ -8,6 +8,7 @@ import { findPositionals, formatOptions, parseCommandLine, type OptionSpecs } fr
 import type { Command, Io } from './command'
 import { alertCommands } from './commands/alerts'
 import { auditCommands } from './commands/audit'
+import { connectorCommands } from './commands/connectors'
 import { keyCommands } from './commands/keys'
 import { webhookCommands } from './commands/webhooks'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors'
@@ -31,7 +32,7 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 }
 
-const COMMANDS: Command[] = [...keyCommands, ...auditCommands, ...webhookCommands, ...alertCommands]
+const COMMANDS: Command[] = [...keyCommands, ...connectorCommands, ...auditCommands, ...webhookCommands, ...alertCommands]
 
 const ALL_OPTIONS: OptionSpecs = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((command) => command.options))
 
@@ -40,8 +41,8 @@ function globalUsage(): string {
   return [
     'Usage: odoo-mcp <command> [options]',
     '',
-    "Manages the API keys and reads the audit log of the odoo-mcp-edge gateway in its D1 database, through wrangler: the local database",
-    'of `npm start` / `wrangler dev` by default, the deployed one with --remote.',
+    'Manages the API keys and OAuth connectors and reads the audit log of the odoo-mcp-edge gateway in its D1 database,',
+    'through wrangler: the local database of `npm start` / `wrangler dev` by default, the deployed one with --remote.',
     '',
     'Commands:',
     ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),

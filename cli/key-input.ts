@@ -29,6 +29,12 @@ export function checkLogin(login: string | undefined): string {
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 const DURATION = /^(\d{1,7})([smhd])$/
 
+/** A duration such as 90d, 12h, 30m, 45s in milliseconds; undefined for anything else. */
+export function parseDuration(value: string): number | undefined {
+  const match = DURATION.exec(value)
+  return match ? Number(match[1]) * DURATION_UNITS[match[2]!]! : undefined
+}
+
 /** A date (midnight UTC) or a date-time with an explicit zone: Date.parse alone accepts far too much. */
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/

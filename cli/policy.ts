@@ -3,7 +3,9 @@
  * the very schema the Worker enforces (src/policy/schema.ts), so the CLI never stores a policy the gateway would
  * refuse or read differently.
  */
+import { readFile } from 'node:fs/promises'
 import { parsePolicyText } from '../src/policy/schema'
+import { CliError } from './errors'
 
 export class PolicyError extends Error {}
 
@@ -15,6 +17,26 @@ export function preparePolicy(text: string, source: string): string {
   }
   // Stored compacted: one line, so it never spreads over several lines of a SQL statement or a log.
   return JSON.stringify(JSON.parse(text))
+}
+
+/**
+ * The policy document in `file` (a --policy option), checked and ready to store; null when no file was given.
+ * Shared by `keys create`, `keys policy set` and `connectors add`. @throws CliError with every problem by JSON path
+ */
+export async function readPolicyFile(file: string | undefined): Promise<string | null> {
+  if (file === undefined) return null
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new CliError(`cannot read --policy ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  try {
+    return preparePolicy(text, file)
+  } catch (error) {
+    if (error instanceof PolicyError) throw new CliError(error.message)
+    throw error
+  }
 }
 
 /**

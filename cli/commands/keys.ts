@@ -1,5 +1,4 @@
 /** `odoo-mcp keys create|list|show|rotate|revoke|set-odoo-secret|policy set|policy show`. */
-import { readFile } from 'node:fs/promises'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
 import { loadCredentialsKey } from '../credentials'
 import { CliError, EXIT_OK, UsageError } from '../errors'
@@ -19,7 +18,7 @@ import {
   type KeyRecord,
 } from '../keys-store'
 import { describeVerification, verifyOdooCredentials, type VerifiedCredentials } from '../odoo-verify'
-import { PolicyError, preparePolicy } from '../policy'
+import { readPolicyFile } from '../policy'
 
 
 /** The --odoo-secret-file option, which create and set-odoo-secret require. */
@@ -55,22 +54,6 @@ function keyIdArgument(context: CommandContext): string {
   return id
 }
 
-
-async function readPolicy(file: string | undefined): Promise<string | null> {
-  if (file === undefined) return null
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    throw new CliError(`cannot read --policy ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-  }
-  try {
-    return preparePolicy(text, file)
-  } catch (error) {
-    if (error instanceof PolicyError) throw new CliError(error.message)
-    throw error
-  }
-}
 
 const VERIFY_NOTE = [
   'Before anything is stored, the gateway checks the login and secret against its Odoo, the way the key will use',
@@ -130,7 +113,7 @@ const create: Command = {
     const secretFile = requiredSecretFile(context)
     // Everything the user could get wrong on the command line is checked before reading stdin or files.
     const credentialsKey = await credentialsKeyOf(context)
-    const policy = await readPolicy(stringOption(context, 'policy'))
+    const policy = await readPolicyFile(stringOption(context, 'policy'))
     const odooSecret = await readSecret(secretFile, context.io)
     const verified = await verifyUnlessAsked(context, odooLogin, odooSecret, 'No key was created.')
     const created = await createKey(context.target, credentialsKey, {
@@ -355,7 +338,7 @@ const policySet: Command = {
     const id = keyIdArgument(context)
     const file = stringOption(context, 'policy')
     if (file === undefined) throw new UsageError('missing --policy FILE', true)
-    const policy = await readPolicy(file)
+    const policy = await readPolicyFile(file)
     const { found } = await setPolicy(context.target, id, policy!)
     if (!found) throw new CliError(`no key with ID ${id}`)
     await applyNow(context, id)

@@ -10,6 +10,16 @@ export interface BannerInput {
   notes: string[]
   /** The demo Odoo's users, one aligned line each (demo mode only). */
   demoUsers?: string[]
+  oauth: OAuthBannerInput
+}
+
+export interface OAuthBannerInput {
+  /** The gateway's PUBLIC_URL, as configured or the local default. */
+  publicUrl: string
+  /** http://localhost:<port>: where a tunnel forwards to. */
+  localUrl: string
+  /** The demo connector's name (demo mode only). */
+  demoConnector?: string
 }
 
 /**
@@ -33,7 +43,40 @@ function indent(text: string, spaces: number): string {
     .join('\n')
 }
 
-export function formatBanner({ mcpUrl, key, odoo, notes, demoUsers }: BannerInput): string {
+const LOOPBACK = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?\/?$/
+
+/**
+ * Claude and ChatGPT as custom connectors: the user pastes one URL and signs in with Odoo (docs/OAUTH.md). Both
+ * connect from the vendor's cloud, so a local URL is only good for clients on this machine.
+ */
+function oauthLines({ publicUrl, localUrl, demoConnector }: OAuthBannerInput): string[] {
+  let connectorUrl: string
+  try {
+    connectorUrl = `${new URL(publicUrl).origin}/mcp`
+  } catch {
+    return [`  OAuth sign-in is off: PUBLIC_URL '${publicUrl}' is not a URL (the gateway refuses it too).`, '']
+  }
+  const local = LOOPBACK.test(publicUrl)
+  return [
+    '  Connect Claude / ChatGPT (OAuth: the user signs in with Odoo, no key to paste):',
+    `    Connector URL:  ${connectorUrl}${local ? '' : '   (PUBLIC_URL)'}`,
+    '    Claude:   Settings → Connectors → Add custom connector, paste the URL.',
+    '    ChatGPT:  Settings → Connectors (developer mode) → Create, paste the URL, authentication OAuth.',
+    demoConnector
+      ? `    Sign in as any demo Odoo user above (connector "${demoConnector}"; each password is the login).`
+      : '    First add a connector: npx odoo-mcp connectors add NAME --policy FILE --any-login (or --logins A,B).',
+    ...(local
+      ? [
+          "    Both connect from the vendor's cloud: they need a deployed gateway or a public tunnel, e.g.",
+          `    \`cloudflared tunnel --url ${localUrl}\`, then PUBLIC_URL=<the tunnel's https URL> in .dev.vars.`,
+          '    Clients on this machine (Claude Desktop via mcp-remote, Claude Code, MCP Inspector) use the URL above.',
+        ]
+      : []),
+    '',
+  ]
+}
+
+export function formatBanner({ mcpUrl, key, odoo, notes, demoUsers, oauth }: BannerInput): string {
   const token = key ?? '<API key>'
   const bearer = `Bearer ${token}`
   // Hand-formatted so the args stay on one line; every value goes through JSON.stringify. mcp-remote's documented
@@ -83,6 +126,7 @@ export function formatBanner({ mcpUrl, key, odoo, notes, demoUsers }: BannerInpu
     '  Claude Desktop (claude_desktop_config.json, through mcp-remote):',
     indent(claudeDesktop, 4),
     '',
+    ...oauthLines(oauth),
     '  Claude API (MCP connector) and OpenAI Responses API: these are called from the vendor\'s cloud, so they need',
     '  a public https URL (a deployed gateway, or a tunnel to this one, e.g. `cloudflared tunnel --url',
     `  ${new URL(mcpUrl).origin}\`). With that URL:`,

@@ -1,6 +1,7 @@
 /**
- * `npm start` (scripts/start.mjs): the gateway on http://127.0.0.1:8787/mcp with a local D1, and, when no Odoo is
- * configured, the bundled demo Odoo plus a ready-to-use demo key.
+ * `npm start` (scripts/start.mjs): the gateway on http://127.0.0.1:8787/mcp with a local D1 and OAuth sign-in on
+ * (PUBLIC_URL http://localhost:8787 unless configured), and, when no Odoo is configured, the bundled demo Odoo plus a
+ * ready-to-use demo key and demo connector.
  *
  * Order matters: everything that can fail fast (port, .dev.vars, schema) comes before the slow `wrangler dev`, and the
  * banner is printed only once the gateway answers, so what it says is true.
@@ -14,6 +15,7 @@ import { executeFile, executeSql, type D1Target } from '../d1'
 import { writeGatewayUrlFile } from '../gateway'
 import { CliError, EXIT_USAGE } from '../errors'
 import { formatBanner } from './banner'
+import { DEMO_CONNECTOR, provisionDemoConnector } from './demo-connector'
 import { provisionDemoKey, DEMO_LOGIN } from './demo-key'
 import { demoUserLines } from './demo-users'
 import { ensureDevVars } from './dev-vars'
@@ -26,11 +28,12 @@ const DEMO_DB = 'mcp_demo'
 /** The MCP Inspector's web UI runs on port 6274 and calls the gateway from the browser. */
 const INSPECTOR_ORIGINS = 'http://localhost:6274,http://127.0.0.1:6274'
 /** Vars a user may set in the environment of `npm start`; wrangler itself would ignore them there. */
-const PASSED_VARS = ['ODOO_URL', 'ODOO_DB', 'ODOO_PROTOCOL', 'ODOO_TIMEOUT_MS', 'ALLOWED_ORIGINS'] as const
+const PASSED_VARS = ['ODOO_URL', 'ODOO_DB', 'ODOO_PROTOCOL', 'ODOO_TIMEOUT_MS', 'ALLOWED_ORIGINS', 'PUBLIC_URL'] as const
 
 const USAGE = `Usage: npm start [-- --port N --persist-to DIR]
 
 Runs the gateway locally with wrangler dev (MCP at http://${HOST}:${DEFAULT_PORT}/mcp) and a local D1 database.
+OAuth sign-in is on, at PUBLIC_URL (.dev.vars or the environment; default http://localhost:<port>).
 Without ODOO_URL (in .dev.vars or the environment) it also runs a demo Odoo and prints a demo key.
 
   --port N          Port of the gateway (default: $PORT or ${DEFAULT_PORT})
@@ -126,12 +129,17 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
   await checkSchemaIsCurrent(target, persistTo ?? join(projectDir, '.wrangler', 'state'))
 
   const fromToml = tomlVars(configPath)
-  const configured = (name: string) => Boolean(env[name] || devVars.values[name] || fromToml[name])
+  const setting = (name: string) => env[name] || devVars.values[name] || fromToml[name]
+  const configured = (name: string) => Boolean(setting(name))
   const vars: Record<string, string> = {}
   for (const name of PASSED_VARS) if (env[name]) vars[name] = env[name]
   if (!configured('ALLOWED_ORIGINS')) vars.ALLOWED_ORIGINS = INSPECTOR_ORIGINS
   // Local development: webhook receivers on this machine (n8n on localhost, a test server) may be used.
   if (!configured('WEBHOOK_ALLOW_LOOPBACK')) vars.WEBHOOK_ALLOW_LOOPBACK = 'true'
+  // OAuth sign-in for MCP clients on this machine. The issuer is the URL clients are given, so it is localhost as
+  // they write it; a PUBLIC_URL the user set (a tunnel's https URL, say) wins.
+  const publicUrl = setting('PUBLIC_URL') || `http://localhost:${port}`
+  if (!configured('PUBLIC_URL')) vars.PUBLIC_URL = publicUrl
 
   const demo = !configured('ODOO_URL')
   let simulator: Awaited<ReturnType<typeof startOdooSimulator>> | undefined
@@ -145,6 +153,7 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
     vars.ODOO_DB = DEMO_DB
     const keyFile = join(persistTo ?? join(projectDir, '.wrangler'), 'odoo-mcp-demo-key')
     const demoKey = await provisionDemoKey(target, credentialsKey, keyFile, Date.now())
+    await provisionDemoConnector(target, Date.now())
     key = demoKey.key
     odooLine = `Odoo: demo Odoo 19 at ${simulator.url} (database ${DEMO_DB}, user ${DEMO_LOGIN}).`
     notes.push(
@@ -152,7 +161,6 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
       'To use a real Odoo, set ODOO_URL (and ODOO_DB) in .dev.vars.',
     )
   } else {
-    const setting = (name: string) => env[name] || devVars.values[name] || fromToml[name]
     const url = setting('ODOO_URL')!
     odooLine = `Odoo: ${url}.`
     // Runs while wrangler starts; reported before the banner.
@@ -182,7 +190,9 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
     if (!readiness.ok) say(`Warning: ${readiness.detail}`)
     const odoo = await odooCheck
     const odooNotes = odoo ? [odoo.line, ...notes] : notes
-    process.stdout.write(`\n${formatBanner({ mcpUrl: `${base}/mcp`, key, odoo: odooLine, notes: odooNotes, demoUsers: demo ? demoUserLines() : undefined })}\n\n`)
+    const oauth = { publicUrl, localUrl: `http://localhost:${port}`, ...(demo ? { demoConnector: DEMO_CONNECTOR } : {}) }
+    const banner = formatBanner({ mcpUrl: `${base}/mcp`, key, odoo: odooLine, notes: odooNotes, demoUsers: demo ? demoUserLines() : undefined, oauth })
+    process.stdout.write(`\n${banner}\n\n`)
   })
 
   const code = await wrangler.exited

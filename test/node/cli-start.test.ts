@@ -1,6 +1,7 @@
 /**
  * `npm start` end to end, in a copy of the project (it writes .dev.vars and .wrangler/ next to itself): the demo Odoo,
- * the demo key accepted by the real gateway, the key reused on restart, and a clean stop on SIGINT.
+ * the demo key accepted by the real gateway, the key reused on restart, OAuth on at PUBLIC_URL with the demo connector,
+ * and a clean stop on SIGINT.
  */
 import { execFile, spawn } from 'node:child_process'
 import { cp, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises'
@@ -10,11 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { promisify } from 'node:util'
+import { DEMO_POLICY } from '../../cli/policy'
 import { inspectorCommand } from '../../cli/start/banner'
 import { DEMO_USER_INFO } from '../../cli/start/demo-users'
 import { parseApiKey } from '../../src/keys/key-format'
 import { freePort } from '../support/ports'
-import { projectRoot, WRANGLER_ENV } from '../support/wrangler'
+import { projectRoot, queryD1, WRANGLER_ENV } from '../support/wrangler'
 
 let copy: string
 
@@ -52,6 +54,17 @@ function bannerKey(output: string): string {
   const key = /API key:\s+(omk_\S+)/.exec(output)?.[1]
   expect(key, output).toBeDefined()
   return key!
+}
+
+/** The resource the gateway's OAuth metadata names: PUBLIC_URL's /mcp when OAuth is on. */
+async function oauthResource(port: number): Promise<unknown> {
+  const response = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`)
+  return ((await response.json()) as { resource?: unknown }).resource
+}
+
+/** The demo connector's row in the copy's local D1 (read after a run, while nothing else holds the database). */
+async function demoConnector(): Promise<Record<string, unknown>[]> {
+  return queryD1({ configPath: join(copy, 'wrangler.toml'), persistTo: join(copy, '.wrangler', 'state') }, "SELECT * FROM connector_profiles WHERE name = 'demo'")
 }
 
 async function mcpStatus(port: number, key: string): Promise<number> {
@@ -184,6 +197,11 @@ it('runs the gateway with a demo Odoo and a demo key that survives restarts', as
     await runReadmeInspectorCommand(port, firstKey, output)
     await runConformanceSuite(port, firstKey)
     for (const user of DEMO_USER_INFO) expect(output).toMatch(new RegExp(`\\n +${user.login} +${user.apiKey} +${user.access.replace(/[()]/g, '\\$&')}\\n`))
+    // OAuth is on at the local PUBLIC_URL, and the banner says how Claude and ChatGPT connect.
+    expect(await oauthResource(port)).toBe(`http://localhost:${port}/mcp`)
+    expect(output).toContain(`Connector URL:  http://localhost:${port}/mcp\n`)
+    expect(output).toContain('Settings → Connectors → Add custom connector')
+    expect(output).toContain(`cloudflared tunnel --url http://localhost:${port}\``)
   })
   expect(first.code).toBe(0)
   expect(first.output).toMatch(/Created .*\.dev\.vars/)
@@ -198,11 +216,23 @@ it('runs the gateway with a demo Odoo and a demo key that survives restarts', as
   expect((await readFile(join(copy, '.wrangler', 'odoo-mcp-gateway-url'), 'utf8')).trim()).toBe(`http://127.0.0.1:${port}`)
   expect(devVars).toMatch(/^ADMIN_SECRET=[0-9a-f]{64}$/m)
 
-  const second = await startAndStop(port, async (output) => {
-    expect(bannerKey(output)).toBe(firstKey)
-    expect(output).toMatch(/Demo key key_[0-9a-f]{16} reused/)
-  })
+  const [connector] = await demoConnector()
+  expect(connector).toMatchObject({ logins: null, client_name: null, redirect_uris: '[]', removed_at: null, policy: JSON.stringify(DEMO_POLICY) })
+
+  // A PUBLIC_URL the user sets (here in the environment) wins over the local one; the demo connector is kept as is.
+  const second = await startAndStop(
+    port,
+    async (output) => {
+      expect(bannerKey(output)).toBe(firstKey)
+      expect(output).toMatch(/Demo key key_[0-9a-f]{16} reused/)
+      expect(await oauthResource(port)).toBe('https://odoo-mcp.example.com/mcp')
+      expect(output).toContain('Connector URL:  https://odoo-mcp.example.com/mcp')
+      expect(output).not.toContain('cloudflared tunnel --url http://localhost')
+    },
+    { PUBLIC_URL: 'https://odoo-mcp.example.com' },
+  )
   expect(second.code).toBe(0)
+  expect(await demoConnector()).toEqual([connector])
 })
 
 it('starts with an unreachable ODOO_URL and says so in the banner', async () => {
