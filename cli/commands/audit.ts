@@ -11,7 +11,8 @@ import { formatTable, formatTime } from '../format'
 import { parsePastMoment } from '../key-input'
 import { quote, sql } from '../sql'
 
-const KEY_ID = /^key_[0-9a-f]{16}$/
+/** A key's id, or an OAuth connection's (its audit chain is named the same way, docs/OAUTH.md). */
+const KEY_ID = /^(key|con)_[0-9a-f]{16}$/
 const MODEL = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/
 const OUTCOMES = ['ok', 'denied', 'error'] as const
 const DEFAULT_LIMIT = 100
@@ -22,7 +23,7 @@ function filtersOf(context: CommandContext): AuditFilters {
   const filters: AuditFilters = { limit: DEFAULT_LIMIT }
   const key = stringOption(context, 'key')
   if (key !== undefined) {
-    if (!KEY_ID.test(key)) throw new UsageError(`--key must be a key ID (key_ + 16 hex characters), not '${key.slice(0, 20)}'`)
+    if (!KEY_ID.test(key)) throw new UsageError(`--key must be a key ID (key_ + 16 hex characters) or a connection ID (con_ + 16 hex), not '${key.slice(0, 20)}'`)
     filters.keyId = key
   }
   const model = stringOption(context, 'model')
@@ -182,7 +183,7 @@ const verify: Command = {
   arity: 0,
   async run(context) {
     const key = stringOption(context, 'key')
-    if (key !== undefined && !KEY_ID.test(key)) throw new UsageError('--key must be a key ID (key_ + 16 hex characters)')
+    if (key !== undefined && !KEY_ID.test(key)) throw new UsageError('--key must be a key ID (key_ + 16 hex characters) or a connection ID (con_ + 16 hex)')
     const [chains = [], anchors = []] = await executeSql(
       context.target,
       key
