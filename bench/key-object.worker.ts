@@ -20,6 +20,7 @@ import type { KeyAnswer } from '../src/gateway/key-call'
 export { KeyObject } from '../src/keys/key-object'
 export { GlobalLimiterShard } from '../src/limits/global-limiter'
 export { UnauthenticatedAuditObject } from '../src/audit/unauthenticated-object'
+export { SignInLimiter } from '../src/oauth/sign-in-limiter'
 export { WebhookDispatcher } from '../src/webhooks/dispatcher'
 
 const app = new Hono<{ Bindings: Env }>()

@@ -19,6 +19,9 @@
  * one-hop request path, agent near or far from Odoo, wide-area round trips counted; bench-results/wan.json), with
  * --wan-rtt MS as the wide-area round trip (default 250, Sydney–Frankfurt) and --latency as Odoo's own;
  * --wan-count-total measures search_records with count_total (two Odoo calls) instead.
+ * --oauth runs only the OAuth bench instead (bench/oauth.ts: search_records with an API key vs an OAuth access token at
+ * concurrency 1 and 16, the sign-in's cost from registration to tokens, and a refresh's; bench-results/oauth.json),
+ * with --latency and --requests (per side and level) as above.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
@@ -30,6 +33,8 @@ import { generateCredentialsKey, importCredentialsKey, sha256Hex } from '../src/
 import { startOdooSimulator } from '../test/odoo-sim/server'
 import { startWorkerWithoutDevTools } from '../test/support/worker-without-devtools'
 import { startWranglerDev, type WranglerDev } from '../test/support/wrangler-dev'
+import { DOMAIN, FIELDS, LIMIT, load, measure, postJson, searchViaGateway } from './http-load'
+import { runOAuthBench } from './oauth'
 import { processTreeCpuMs } from './process-cpu'
 import { runPolicyMicroBenchmark } from './policy.micro'
 import { round, summarize, type Summary } from './stats'
@@ -37,21 +42,6 @@ import { runWanBench } from './wan'
 import { runWorkerCpuBenchmark } from './worker-cpu'
 
 const PROJECT = resolve(dirname(new URL(import.meta.url).pathname), '..')
-const DOMAIN = [['is_company', '=', true]]
-const FIELDS = ['name', 'email', 'city', 'country_id']
-const LIMIT = 20
-
-
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: JSON.stringify(body),
-  })
-  const json = (await response.json()) as { error?: unknown; result?: { isError?: boolean } }
-  if (!response.ok || json.error || json.result?.isError) throw new Error(`unexpected answer ${response.status}: ${JSON.stringify(json).slice(0, 300)}`)
-  return json
-}
 
 /**
  * The bench-only Worker (bench/key-object.worker.ts) gets the gateway's wrangler.toml with only `name` and `main`
@@ -77,29 +67,6 @@ async function d1Size(persistTo: string): Promise<number | null> {
   } catch {
     return null
   }
-}
-
-/** Latency summary and requests per second of `total` calls, `concurrency` at a time. */
-async function measure(task: () => Promise<unknown>, total: number, concurrency: number): Promise<Summary & { rps: number }> {
-  const t0 = performance.now()
-  const samples = await load(task, total, concurrency)
-  return { ...summarize(samples), rps: round((total / (performance.now() - t0)) * 1000, 0) }
-}
-
-/** Runs `total` calls of `task` with `concurrency` in flight; returns each call's latency in ms. */
-async function load(task: () => Promise<unknown>, total: number, concurrency: number): Promise<number[]> {
-  const latencies: number[] = []
-  let started = 0
-  async function worker() {
-    while (started < total) {
-      started++
-      const t0 = performance.now()
-      await task()
-      latencies.push(performance.now() - t0)
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
-  return latencies
 }
 
 interface LevelResult {
@@ -128,6 +95,7 @@ export async function main(argv: string[]): Promise<void> {
       wan: { type: 'boolean', default: false },
       'wan-rtt': { type: 'string', default: '250' },
       'wan-count-total': { type: 'boolean', default: false },
+      oauth: { type: 'boolean', default: false },
     },
   })
   const latencyMs = Number(values.latency)
@@ -135,6 +103,7 @@ export async function main(argv: string[]): Promise<void> {
   const levels = values.concurrency!.split(',').map(Number)
   const log = (text: string) => process.stdout.write(`${text}\n`)
   if (values.wan) return runWanBench({ latencyMs, rttMs: Number(values['wan-rtt']), countTotal: values['wan-count-total'], log })
+  if (values.oauth) return runOAuthBench({ latencyMs, requests, log })
 
   log(`odoo-mcp-edge benchmark: simulated Odoo latency ${latencyMs} ms, ${requests} requests per side and level`)
   const odoo = await startOdooSimulator({ version: 18, latencyMs })
@@ -200,12 +169,7 @@ export async function main(argv: string[]): Promise<void> {
         params: { service: 'object', method: 'execute_kw', args: ['mcp_demo', 2, 'admin', 'res.partner', method, [], kwargs] },
       })
     const direct = () => executeKw('search_read', { domain: DOMAIN, fields: FIELDS, limit: LIMIT + 1, offset: 0 })
-    const viaGateway = () =>
-      postJson(
-        `${gatewayUrl}/mcp`,
-        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_records', arguments: { model: 'res.partner', domain: DOMAIN, fields: FIELDS, limit: LIMIT } } },
-        { authorization: `Bearer ${key.key}`, 'mcp-protocol-version': '2025-06-18' },
-      )
+    const viaGateway = () => searchViaGateway(gatewayUrl, key.key)
 
     // Reference points on the same runtime: a bare route (the runtime's own cost), and an authenticated MCP ping
     // (transport guard, key lookup, MCP server, no Odoo call).
