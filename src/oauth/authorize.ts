@@ -91,7 +91,12 @@ interface ValidatedRequest {
 
 /** The checks GET and POST share: the library's, then state, PKCE S256 and a profile for this client. */
 async function validateRequest(c: C, settings: OAuthSettings): Promise<ValidatedRequest | Response> {
-  const clientProblem = clientIdProblem(new URL(c.req.url).searchParams.get('client_id'))
+  const query = new URL(c.req.url).searchParams
+  // RFC 6749 §3.1: no parameter more than once. Which copy a parser takes is not something to rely on: the client id
+  // checked here and the one the library fetches, or the redirect URI, could otherwise differ.
+  const repeated = [...new Set(query.keys())].find((name) => query.getAll(name).length > 1)
+  if (repeated !== undefined) return problem(400, 'This connection request is not valid', `The parameter '${repeated.slice(0, 40)}' is sent more than once.`)
+  const clientProblem = clientIdProblem(query.get('client_id'))
   if (clientProblem) return problem(400, 'This connection request is not valid', clientProblem)
   const api = authorizationServer(settings).getOAuthApi(c.env)
   let request: AuthRequest

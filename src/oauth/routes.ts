@@ -12,6 +12,7 @@
  * With PUBLIC_URL unset every one of these answers that OAuth is off (http/oauth-discovery.ts).
  */
 import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { clientAddress } from '../http/auth'
 import { httpError } from '../http/errors'
@@ -27,7 +28,16 @@ type Handler = (c: Context<GatewayEnv>, settings: OAuthSettings) => Response | P
 /** Runs `handler` when OAuth is on; the "OAuth is off" answer otherwise (with its CORS rules, preflights included). */
 const whenOn = (handler: Handler) => async (c: Context<GatewayEnv>) => {
   const settings = oauthSettings(c.env)
-  if (settings) return handler(c, settings)
+  if (settings) {
+    // The issuer and the resource are PUBLIC_URL's: a client that came through another host name (workers.dev beside
+    // a custom domain, 127.0.0.1 beside localhost) would get documents naming another origin, and the library serves
+    // its endpoints at the issuer's origin only. Say so instead of a bare 404.
+    const origin = new URL(c.req.url).origin
+    if (origin !== settings.issuer) {
+      return httpError(c, 404, 'wrong_origin', `OAuth sign-in is served at ${settings.issuer} (PUBLIC_URL), not at ${origin}: use ${settings.issuer}/mcp as the server URL`)
+    }
+    return handler(c, settings)
+  }
   const preflight = await discoveryCors(c, async () => {
     c.res = notSupported(c)
   })
@@ -72,6 +82,19 @@ const register: Handler = async (c, settings) => {
 }
 
 export const oauthRoutes = new Hono<GatewayEnv>()
+
+/** Far above any legitimate form or registration (a few hundred bytes); refused before anything parses it. */
+const MAX_OAUTH_BODY_BYTES = 64 * 1024
+for (const path of ['/authorize', '/token', '/register']) {
+  oauthRoutes.post(
+    path,
+    bodyLimit({
+      maxSize: MAX_OAUTH_BODY_BYTES,
+      onError: (c) =>
+        c.json({ error: 'invalid_request', error_description: `The request body is larger than ${MAX_OAUTH_BODY_BYTES / 1024} KiB` }, 413, { 'Cache-Control': 'no-store' }),
+    }),
+  )
+}
 
 oauthRoutes.use('/.well-known/*', (c, next) => (oauthSettings(c.env) ? publicCors(c, next) : next()))
 oauthRoutes.get('/.well-known/oauth-protected-resource', whenOn(protectedResourceMetadata))

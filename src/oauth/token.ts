@@ -58,6 +58,10 @@ export async function tokenEndpoint(c: Context<GatewayEnv>, settings: OAuthSetti
     const value = form?.get(name)
     return typeof value === 'string' ? value : null
   }
+  // RFC 6749 §3.2: no parameter more than once. A parser that took the other copy than this check reads would see
+  // another client id or token than the one checked here.
+  const repeated = form ? [...new Set([...form.keys()])].find((name) => form!.getAll(name).length > 1) : undefined
+  if (repeated !== undefined) return tokenError(400, 'invalid_request', `The parameter '${repeated.slice(0, 40)}' is sent more than once`)
   const clientProblem = clientIdProblem(field('client_id'))
   if (clientProblem) return tokenError(401, 'invalid_client', clientProblem)
 

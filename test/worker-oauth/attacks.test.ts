@@ -467,3 +467,59 @@ describe('revoking one access token (RFC 7009)', () => {
     expect((await connectionRow(id))!.revoked_at).toBeNull()
   })
 })
+
+describe('parameter smuggling and oversized input', () => {
+  it('a parameter sent twice is refused at /authorize and /token (RFC 6749 §3.1), whichever copy a parser would take', async () => {
+    const clientId = await register()
+    const { challenge } = await pkce()
+    const url = authorizeUrl({ clientId, challenge })
+    url.searchParams.append('client_id', 'https://10.0.0.1/c.json')
+    const page = await openPage(url)
+    expect(page.status).toBe(400)
+    expect(page.response.headers.get('location')).toBeNull()
+    const twiceRedirect = authorizeUrl({ clientId, challenge })
+    twiceRedirect.searchParams.append('redirect_uri', 'https://evil.example/cb')
+    expect((await openPage(twiceRedirect)).status).toBe(400)
+
+    const grant = await obtainCode()
+    const body = new URLSearchParams({ grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri, client_id: grant.clientId, code_verifier: grant.verifier })
+    body.append('client_id', 'https://10.0.0.1/c.json')
+    const token = await fetchGateway(`${ISSUER}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
+    expect(token.status).toBe(400)
+    expect(((await token.json()) as { error: string }).error).toBe('invalid_request')
+  })
+
+  it('oversized bodies are refused before they are parsed', async () => {
+    const big = 'x'.repeat(200 * 1024)
+    for (const path of ['/token', '/register', '/authorize']) {
+      const response = await fetchGateway(`${ISSUER}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': path === '/register' ? 'application/json' : 'application/x-www-form-urlencoded' },
+        body: path === '/register' ? JSON.stringify({ client_name: big }) : `secret=${big}`,
+      })
+      expect(response.status, path).toBe(413)
+    }
+  })
+
+  it('a refresh token is not an access token, nor the other way round', async () => {
+    const { grant, tokens } = await connected()
+    expect((await mcpWith(tokens.refresh_token)).status).toBe(401)
+    const asRefresh = await refreshWith(grant.clientId, tokens.access_token)
+    expect(asRefresh.status).toBe(400)
+    // Presenting the access token as a refresh token revokes nothing.
+    expect((await connectionRow(connectionOf(tokens.access_token)))!.revoked_at).toBeNull()
+    expect((await mcpWith(tokens.access_token)).status).toBe(200)
+  })
+})
+
+describe('another origin than PUBLIC_URL', () => {
+  it('gets a clear 404 naming the right origin on every OAuth URL', async () => {
+    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server', '/register', '/token', '/authorize']) {
+      const response = await fetchGateway(`http://gateway.test${path}`, { method: path === '/register' || path === '/token' ? 'POST' : 'GET' })
+      expect(response.status, path).toBe(404)
+      const body = (await response.json()) as { error: string; message: string }
+      expect(body.error, path).toBe('wrong_origin')
+      expect(body.message, path).toContain(`served at ${ISSUER}`)
+    }
+  })
+})
