@@ -57,9 +57,11 @@ function bannerKey(output: string): string {
 }
 
 /** The resource the gateway's OAuth metadata names: PUBLIC_URL's /mcp when OAuth is on. */
-async function oauthResource(port: number): Promise<unknown> {
-  const response = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`)
-  return ((await response.json()) as { resource?: unknown }).resource
+/** The resource the protected-resource metadata names, asked at `host` (OAuth answers at PUBLIC_URL's origin only). */
+async function oauthResource(port: number, host = 'localhost'): Promise<unknown> {
+  const response = await fetch(`http://${host}:${port}/.well-known/oauth-protected-resource/mcp`)
+  const body = (await response.json()) as { resource?: unknown; error?: unknown; message?: unknown }
+  return body.resource ?? `${body.error}: ${body.message}`
 }
 
 /** The demo connector's row in the copy's local D1 (read after a run, while nothing else holds the database). */
@@ -199,6 +201,7 @@ it('runs the gateway with a demo Odoo and a demo key that survives restarts', as
     for (const user of DEMO_USER_INFO) expect(output).toMatch(new RegExp(`\\n +${user.login} +${user.apiKey} +${user.access.replace(/[()]/g, '\\$&')}\\n`))
     // OAuth is on at the local PUBLIC_URL, and the banner says how Claude and ChatGPT connect.
     expect(await oauthResource(port)).toBe(`http://localhost:${port}/mcp`)
+    expect(await oauthResource(port, '127.0.0.1')).toMatch(/^wrong_origin: OAuth sign-in is served at http:\/\/localhost:/)
     expect(output).toContain(`Connector URL:  http://localhost:${port}/mcp\n`)
     expect(output).toContain('Settings → Connectors → Add custom connector')
     expect(output).toContain(`cloudflared tunnel --url http://localhost:${port}\``)
@@ -225,7 +228,8 @@ it('runs the gateway with a demo Odoo and a demo key that survives restarts', as
     async (output) => {
       expect(bannerKey(output)).toBe(firstKey)
       expect(output).toMatch(/Demo key key_[0-9a-f]{16} reused/)
-      expect(await oauthResource(port)).toBe('https://odoo-mcp.example.com/mcp')
+      // Reached at localhost, the gateway names the origin it serves OAuth at: the configured one.
+      expect(await oauthResource(port)).toMatch(/^wrong_origin: OAuth sign-in is served at https:\/\/odoo-mcp\.example\.com /)
       expect(output).toContain('Connector URL:  https://odoo-mcp.example.com/mcp')
       expect(output).not.toContain('cloudflared tunnel --url http://localhost')
     },
