@@ -8,6 +8,7 @@ import { findPositionals, formatOptions, parseCommandLine, type OptionSpecs } fr
 import type { Command, Io } from './command'
 import { alertCommands } from './commands/alerts'
 import { auditCommands } from './commands/audit'
+import { connectionCommands } from './commands/connections'
 import { connectorCommands } from './commands/connectors'
 import { keyCommands } from './commands/keys'
 import { webhookCommands } from './commands/webhooks'
@@ -32,7 +33,7 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 }
 
-const COMMANDS: Command[] = [...keyCommands, ...connectorCommands, ...auditCommands, ...webhookCommands, ...alertCommands]
+const COMMANDS: Command[] = [...keyCommands, ...connectorCommands, ...connectionCommands, ...auditCommands, ...webhookCommands, ...alertCommands]
 
 const ALL_OPTIONS: OptionSpecs = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((command) => command.options))
 

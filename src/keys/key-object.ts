@@ -34,7 +34,8 @@ import { limiterShard } from './placement'
 import { GlobalBudget, homeShardOf } from '../limits/global-budget'
 import { checkClientAddress } from '../policy/ip-rules'
 import { keyPolicy } from '../policy/key-policy'
-import { isConnectionId, revokeConnection } from '../oauth/connection-store'
+import { isConnectionId } from '../oauth/connection-id'
+import { revokeConnection } from '../oauth/connection-store'
 import {
   claimRefreshToken,
   EMPTY_REFRESH_STATE,

@@ -3,7 +3,8 @@
  * looked up through the primary key of `api_key_secrets`.
  */
 import type { Env } from '../env'
-import { isConnectionId, loadStoredConnection } from '../oauth/connection-store'
+import { isConnectionId } from '../oauth/connection-id'
+import { loadStoredConnection } from '../oauth/connection-store'
 
 export interface ApiKeyRecord {
   id: string

@@ -30,12 +30,8 @@ import { keyObject } from '../keys/placement'
 import { importCredentialsKey, sealSecret } from '../lib/crypto'
 import { logError } from '../log'
 import { clientIdProblem } from './client-id-guard'
-import {
-  activeProfiles,
-  generateConnectionId,
-  saveConnection,
-  type ConnectorProfile,
-} from './connection-store'
+import { generateConnectionId } from './connection-id'
+import { activeProfiles, saveConnection, type ConnectorProfile } from './connection-store'
 import { consentPage, pageSecurityPolicy, problemPage } from './consent-page'
 import { auditConnectionEvent, auditSignInEvent } from './oauth-audit'
 import { describeProfile } from './policy-words'

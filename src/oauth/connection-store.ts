@@ -6,31 +6,15 @@
  *
  * What differs is the credential: a key's secrets are hashed in D1; a connection's tokens live hashed in KV (the
  * OAuth library's), and the only thing the object compares is the grant the access token belongs to (one grant per
- * connection, so a token of an older, replaced grant is refused).
+ * connection, so a token of an older, replaced grant is refused). The id format is in connection-id.ts.
  */
 import type { Env } from '../env'
 import type { StoredKey } from '../keys/key-store'
-import { bytesToHex } from '../lib/encoding'
-
-export const CONNECTION_ID_PREFIX = 'con_'
-export const CONNECTION_ID = /^con_[0-9a-f]{16}$/
-
-export function generateConnectionId(): string {
-  return CONNECTION_ID_PREFIX + bytesToHex(crypto.getRandomValues(new Uint8Array(8)))
-}
-
-export function isConnectionId(id: string): boolean {
-  return id.startsWith(CONNECTION_ID_PREFIX)
-}
+import { connectionPrefix } from './connection-id'
 
 /** What the object compares with the grant of the presented access token (see the module comment). */
 export function grantCredential(grantId: string): string {
   return `grant:${grantId}`
-}
-
-/** The display prefix of a connection in audit records and alerts (`con_` + 8 hex), like a key's `omk_…`. */
-export function connectionPrefix(connectionId: string): string {
-  return connectionId.slice(0, 12)
 }
 
 export interface ConnectorProfile {

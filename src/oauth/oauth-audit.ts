@@ -12,7 +12,7 @@ import type { Env } from '../env'
 import { clientAddress } from '../http/auth'
 import { keyObject } from '../keys/placement'
 import { logError } from '../log'
-import { connectionPrefix } from './connection-store'
+import { connectionPrefix } from './connection-id'
 
 export interface OAuthEvent {
   method: 'oauth/authorize' | 'oauth/token' | 'oauth/revoke'

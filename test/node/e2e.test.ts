@@ -182,7 +182,7 @@ describe('wrangler dev + MCP SDK client + CLI', () => {
       },
     })
     await expect(new Client({ name: 'e2e', version: '1.0.0' }).connect(transport)).rejects.toThrow(
-      /^This gateway does not support OAuth \(yet\): it takes API keys\. The key this client sends is well-formed/,
+      /^This gateway does not offer OAuth sign-in \(its administrator has not set PUBLIC_URL\): it takes API keys\. The key this client sends is well-formed/,
     )
   })
 
