@@ -6,6 +6,7 @@
  * revokes its connections, and those the gateway is told about (connections.ts, which also has
  * `odoo-mcp connections list|revoke`).
  */
+import type { ConnectorProfile } from '../../src/oauth/connector-profile'
 import { print, printJson, stringOption, type Command } from '../command'
 import { checkClientName, checkLogins, checkProfileName, checkRedirectUris, checkTtl, CONNECTION_TTL, formatDuration, TOKEN_TTL } from '../connector-input'
 import { executeSql, type Row } from '../d1'
@@ -25,15 +26,8 @@ export function retireOrphanedConnectionsSql(name: string, now: number): string 
                 AND NOT EXISTS (SELECT 1 FROM connector_profiles WHERE name = ${name} AND removed_at IS NULL)`
 }
 
-interface Profile {
-  name: string
-  policy: string
-  logins: string[] | null
-  clientName: string | null
-  redirectUris: string[]
-  tokenTtlSeconds: number
-  connectionTtlSeconds: number
-  createdAt: number
+/** A profile as the gateway reads it, and what the CLI shows besides. */
+interface Profile extends ConnectorProfile {
   removedAt: number | null
   liveConnections: number
 }

@@ -10,6 +10,7 @@
  */
 import type { Env } from '../env'
 import type { StoredKey } from '../keys/key-store'
+import type { ConnectorProfile } from './connector-profile'
 import { connectionPrefix } from './connection-id'
 
 /** What the object compares with the grant of the presented access token (see the module comment). */
@@ -17,20 +18,6 @@ export function grantCredential(grantId: string): string {
   return `grant:${grantId}`
 }
 
-export interface ConnectorProfile {
-  name: string
-  /** Raw JSON policy document. */
-  policy: string
-  /** Odoo logins that may sign in; null: any. */
-  logins: string[] | null
-  /** Only clients registered under this name; null: any. */
-  clientName: string | null
-  /** Only these redirect URIs (exact); empty: any the client registered. */
-  redirectUris: string[]
-  tokenTtlSeconds: number
-  connectionTtlSeconds: number
-  createdAt: number
-}
 
 interface ProfileRow {
   name: string

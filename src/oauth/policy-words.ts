@@ -2,7 +2,7 @@
  * A connector profile's policy in plain words, for the consent page: what a connection made with it will be allowed
  * to do. Built from the stored JSON document (already validated when the profile was added); pure.
  */
-import type { ConnectorProfile } from './connection-store'
+import type { ConnectorProfile } from './connector-profile'
 
 const OPERATION_WORDS: Record<string, string> = { read: 'read', create: 'create', write: 'update', unlink: 'delete' }
 

@@ -5,7 +5,7 @@
  * register as "Claude"), so `clientName` narrows the choice shown to the user but proves nothing. An administrator
  * who wants a profile for Claude only pins Claude's redirect URI (docs/OAUTH.md).
  */
-import type { ConnectorProfile } from './connection-store'
+import type { ConnectorProfile } from './connector-profile'
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
