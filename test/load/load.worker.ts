@@ -32,6 +32,7 @@ import { rowToRecord } from '../../src/audit/rows'
 import type { Env } from '../../src/env'
 
 export { GlobalLimiterShard } from '../../src/limits/global-limiter'
+export { SignInLimiter } from '../../src/oauth/sign-in-limiter'
 
 // ---------------------------------------------------------------------------------------------------------------
 // D1 outages
