@@ -79,6 +79,7 @@ const USAGE_KEY = 'usage'
 const REFRESH_KEY = 'refresh-tokens'
 /** Access tokens of a connection revoked by its client, hash → when they would have expired. */
 const REVOKED_ACCESS_KEY = 'revoked-access-tokens'
+const MAX_REVOKED_ACCESS_TOKENS = 100
 
 export class KeyObject extends DurableObject<Env> {
   private readonly limits: LimitsConfig
@@ -172,9 +173,11 @@ export class KeyObject extends DurableObject<Env> {
    * so the connection is revoked now (`refresh_reuse`), and the caller revokes the grant. Reads D1 afresh: a refresh
    * happens once per access token lifetime, and must not outlive a revocation.
    */
-  async claimRefreshToken(connectionId: string, hash: string): Promise<{ verdict: ClaimVerdict | 'revoked'; grantId?: string }> {
+  async claimRefreshToken(connectionId: string, hash: string): Promise<{ verdict: ClaimVerdict | 'revoked' | 'no_connection'; grantId?: string }> {
     const loaded = await this.load(connectionId, ++this.sequence)
-    if (!loaded || keyStatus(loaded.key, Date.now()) !== 'active') return { verdict: 'revoked' }
+    // A made-up connection id: nothing to revoke or record (the library refuses the token).
+    if (!loaded) return { verdict: 'no_connection' }
+    if (keyStatus(loaded.key, Date.now()) !== 'active') return { verdict: 'revoked' }
     const { state, verdict } = claimRefreshToken(this.refreshTokens(), hash)
     this.ctx.storage.kv.put(REFRESH_KEY, state)
     if (verdict !== 'reused') return { verdict }
@@ -204,9 +207,13 @@ export class KeyObject extends DurableObject<Env> {
    */
   revokeAccessToken(hash: string, until: number): void {
     const now = Date.now()
-    const revoked = Object.fromEntries(Object.entries(this.revokedAccessTokens()).filter(([, end]) => end > now))
-    revoked[hash] = until
-    this.ctx.storage.kv.put(REVOKED_ACCESS_KEY, revoked)
+    // Bounded: the caller checked the token was valid, and a connection has one live access token at a time in
+    // normal use; the cap only keeps a misbehaving client from growing what every admission reads.
+    const live = Object.entries(this.revokedAccessTokens())
+      .filter(([, end]) => end > now)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, MAX_REVOKED_ACCESS_TOKENS - 1)
+    this.ctx.storage.kv.put(REVOKED_ACCESS_KEY, { ...Object.fromEntries(live), [hash]: until })
   }
 
   private accessTokenRevoked(hash: string, now: number): boolean {

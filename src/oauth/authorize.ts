@@ -126,6 +126,18 @@ async function validateRequest(c: C, settings: OAuthSettings): Promise<Validated
   return { request, details, profiles }
 }
 
+/** Whether two authorization requests ask for the same thing of the same client. */
+function sameAuthorization(a: AuthRequest, b: AuthRequest): boolean {
+  return (
+    a.clientId === b.clientId &&
+    a.redirectUri === b.redirectUri &&
+    a.state === b.state &&
+    a.codeChallenge === b.codeChallenge &&
+    a.codeChallengeMethod === b.codeChallengeMethod &&
+    a.resource === b.resource
+  )
+}
+
 interface PageState {
   handle: string
   selectedProfile?: string
@@ -225,15 +237,24 @@ export async function submitAuthorize(c: C, settings: OAuthSettings): Promise<Re
     c.executionCtx.waitUntil(auditSignInEvent(c.env, request, requestId, startedAt, { method: 'oauth/authorize', outcome: 'denied', code: 'oauth_sign_in_failed', httpStatus: 401, clientName, odooLogin: login }))
     return again(401, SIGN_IN_REFUSED)
   }
-  await attempt.succeeded()
-
   let approved
   try {
     approved = await api.approveConsent(request, handle, { scope: [OAUTH_SCOPE] })
   } catch (error) {
-    if (error instanceof AuthorizationError) return expired()
-    throw error
+    if (!(error instanceof AuthorizationError)) throw error
+    // Right credentials on a page this browser did not open: not refunded, and audited, so that the form cannot
+    // serve as a free, silent oracle for Odoo secrets.
+    c.executionCtx.waitUntil(auditSignInEvent(c.env, request, requestId, startedAt, { method: 'oauth/authorize', outcome: 'denied', code: 'oauth_consent_unbound', httpStatus: 400, clientName, odooLogin: login }))
+    return expired()
   }
+  // The request the code is issued for is the one stored when the page was opened, not the one in this post's URL:
+  // they must be the same, or the profiles offered (checked against this URL's client and redirect URI) would not
+  // be those of the client that gets the code.
+  if (!sameAuthorization(approved.request, validated.request)) {
+    c.executionCtx.waitUntil(auditSignInEvent(c.env, request, requestId, startedAt, { method: 'oauth/authorize', outcome: 'denied', code: 'oauth_request_mismatch', httpStatus: 400, clientName, odooLogin: login }))
+    return expired()
+  }
+  await attempt.succeeded()
   const connectionId = generateConnectionId()
   const createdAt = Date.now()
   const expiresAt = createdAt + profile.connectionTtlSeconds * 1000

@@ -36,7 +36,10 @@ const STYLE = `
  * redirect that follows, to the client's redirect origin (browsers apply form-action to the redirect too); no framing.
  */
 export function pageSecurityPolicy(redirectOrigin?: string): string {
-  const formAction = redirectOrigin ? `'self' ${redirectOrigin}` : "'self'"
+  // Only an origin of plain URL characters goes into the header (a host may legally hold ';' or ',', which would end
+  // the directive); anything else leaves the redirect to 'self' only, which at worst blocks the final redirect.
+  const safe = redirectOrigin !== undefined && /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/.test(redirectOrigin)
+  const formAction = safe ? `'self' ${redirectOrigin}` : "'self'"
   return `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`
 }
 

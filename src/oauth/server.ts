@@ -79,8 +79,8 @@ export function oauthSettings(env: Pick<Env, 'PUBLIC_URL'>): OAuthSettings | nul
 }
 
 /**
- * Access tokens live as long as the connector profile says; refresh tokens no longer than the connection. Both are
- * set again on every refresh, so a shortened profile applies from the next one.
+ * Access tokens live as long as the connector profile said at sign-in; refresh tokens no longer than the connection.
+ * Both are computed again on every refresh (the connection's end comes closer), from the grant's props.
  */
 function tokenLifetimes(options: TokenExchangeCallbackOptions<Env>) {
   const props = options.props as ConnectionProps

@@ -10,6 +10,7 @@
  * is a KV entry kept up to 90 days; a person adding a connector registers once).
  */
 import { DurableObject } from 'cloudflare:workers'
+import ipaddr from 'ipaddr.js'
 import type { Env } from '../env'
 import { sha256Hex } from '../lib/crypto'
 import { giveBack, takeUpTo, type BucketSpec } from '../limits/gcra'
@@ -54,12 +55,23 @@ interface LimiterHandle {
   stub: DurableObjectStub<SignInLimiter>
 }
 
+/**
+ * Whose attempts count together: an IPv4 address, or an IPv6 address's /64 (one host usually holds a whole /64, and
+ * counting each address alone would give it 2^64 fresh buckets). Unparseable or missing: one shared bucket.
+ */
+export function addressSubject(address: string | undefined): string {
+  if (!address || !ipaddr.isValid(address)) return 'unknown'
+  const parsed = ipaddr.process(address)
+  if (parsed.kind() === 'ipv4') return parsed.toString()
+  return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`
+}
+
 /** The two limiters of a sign-in attempt. The login is hashed: object names are visible to operators. */
 async function limitersFor(env: Pick<Env, 'SIGN_IN_LIMITER'>, address: string | undefined, login: string): Promise<LimiterHandle[]> {
   const stub = (name: string) => env.SIGN_IN_LIMITER.get(env.SIGN_IN_LIMITER.idFromName(name))
   return [
     { subject: 'login', stub: stub(`login:${await sha256Hex(login.trim().toLowerCase())}`) },
-    { subject: 'address', stub: stub(`address:${address ?? 'unknown'}`) },
+    { subject: 'address', stub: stub(`address:${addressSubject(address)}`) },
   ]
 }
 
@@ -81,6 +93,6 @@ export async function beginSignInAttempt(env: Pick<Env, 'SIGN_IN_LIMITER'>, addr
 
 /** Takes one client registration for this address; refused: ms until the next one is allowed. */
 export async function takeRegistration(env: Pick<Env, 'SIGN_IN_LIMITER'>, address: string | undefined): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
-  const stub = env.SIGN_IN_LIMITER.get(env.SIGN_IN_LIMITER.idFromName(`registration:${address ?? 'unknown'}`))
+  const stub = env.SIGN_IN_LIMITER.get(env.SIGN_IN_LIMITER.idFromName(`registration:${addressSubject(address)}`))
   return stub.take('registration')
 }

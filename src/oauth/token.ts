@@ -42,6 +42,30 @@ async function readAnswer(response: Response): Promise<{ response: Response; jso
   return { response: new Response(text, { status: response.status, headers: response.headers }), json }
 }
 
+/** The client id of an HTTP Basic client authentication (RFC 6749 §2.3.1: form-urlencoded), or null. */
+function basicClientId(request: Request): string | null {
+  const match = /^Basic\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')
+  if (!match) return null
+  try {
+    const decoded = atob(match[1]!)
+    return decodeURIComponent(decoded.slice(0, decoded.includes(':') ? decoded.indexOf(':') : undefined).replace(/\+/g, ' '))
+  } catch {
+    return null
+  }
+}
+
+/** The `iss` of a client assertion JWT (private_key_jwt), unverified: only to check it before anything fetches it. */
+function assertionIssuer(assertion: string | null): string | null {
+  const payload = assertion?.split('.')[1]
+  if (!payload) return null
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { iss?: unknown }
+    return typeof claims.iss === 'string' ? claims.iss : null
+  } catch {
+    return null
+  }
+}
+
 export async function tokenEndpoint(c: Context<GatewayEnv>, settings: OAuthSettings): Promise<Response> {
   const startedAt = Date.now()
   const server = authorizationServer(settings)
@@ -62,7 +86,8 @@ export async function tokenEndpoint(c: Context<GatewayEnv>, settings: OAuthSetti
   // another client id or token than the one checked here.
   const repeated = form ? [...new Set([...form.keys()])].find((name) => form!.getAll(name).length > 1) : undefined
   if (repeated !== undefined) return tokenError(400, 'invalid_request', `The parameter '${repeated.slice(0, 40)}' is sent more than once`)
-  const clientProblem = clientIdProblem(field('client_id'))
+  // The client id may also come in HTTP Basic or as a client assertion's issuer: every place the library reads one.
+  const clientProblem = [field('client_id'), basicClientId(request), assertionIssuer(field('client_assertion'))].map(clientIdProblem).find(Boolean)
   if (clientProblem) return tokenError(401, 'invalid_client', clientProblem)
 
   const grantType = field('grant_type')
@@ -81,6 +106,7 @@ export async function tokenEndpoint(c: Context<GatewayEnv>, settings: OAuthSetti
     const hash = await sha256Hex(presented)
     const object = keyObject(env, parsed.connectionId)
     const claim = await object.claimRefreshToken(parsed.connectionId, hash)
+    if (claim.verdict === 'no_connection') return server.fetch(request, env, c.executionCtx)
     if (claim.verdict === 'revoked' || claim.verdict === 'reused') {
       const grantId = claim.grantId ?? parsed.grantId
       c.executionCtx.waitUntil(server.getOAuthApi(env).revokeGrant(grantId, parsed.connectionId).catch((error) => logError(error, 'oauth revoke grant', requestId)))
@@ -97,7 +123,10 @@ export async function tokenEndpoint(c: Context<GatewayEnv>, settings: OAuthSetti
     const { response, json } = await readAnswer(await server.fetch(request, env, c.executionCtx))
     const issued = response.ok && typeof json?.refresh_token === 'string' ? await sha256Hex(json.refresh_token) : null
     await object.settleRefreshToken(hash, issued)
-    audit(parsed.connectionId, response.ok ? { outcome: 'ok', code: 'oauth_token_refreshed', httpStatus: 200 } : { outcome: 'denied', code: String(json?.error ?? 'invalid_grant'), httpStatus: response.status })
+    // Only the connection's own current token is recorded: a guessed token naming someone's connection is refused by
+    // the library and leaves nothing in that connection's chain.
+    if (response.ok) audit(parsed.connectionId, { outcome: 'ok', code: 'oauth_token_refreshed', httpStatus: 200 })
+    else if (claim.verdict === 'claimed') audit(parsed.connectionId, { outcome: 'denied', code: String(json?.error ?? 'invalid_grant'), httpStatus: response.status })
     return response
   }
 
@@ -112,17 +141,19 @@ export async function tokenEndpoint(c: Context<GatewayEnv>, settings: OAuthSetti
     return response
   }
 
-  // RFC 7009 revocation shares this endpoint (no grant_type, a `token`).
-  const revoked = grantType === null ? field('token') : null
-  const response = await server.fetch(request, env, c.executionCtx)
+  // RFC 7009 revocation shares this endpoint: no grant_type, or an empty one (as the library reads it), and a `token`.
+  const revoked = !grantType ? field('token') : null
   const parsed = revoked ? parseConnectionToken(revoked) : null
+  // Whether it is a live access token, asked before the library deletes it: only those are remembered by the object.
+  const liveAccessToken = parsed ? (await server.validateToken(settings.resource, revoked!, env)) !== null : false
+  const response = await server.fetch(request, env, c.executionCtx)
   if (response.ok && parsed) {
     const object = keyObject(env, parsed.connectionId)
     if (await object.isRefreshToken(await sha256Hex(revoked!))) {
       await revokeConnection(env.DB, parsed.connectionId, 'client')
       await object.refresh(parsed.connectionId)
       audit(parsed.connectionId, { method: 'oauth/revoke', outcome: 'ok', code: 'connection_revoked_by_client', httpStatus: 200 })
-    } else {
+    } else if (liveAccessToken) {
       // KV forgets the token at once here, but other locations may keep serving it for a while: the object refuses it.
       await object.revokeAccessToken(await sha256Hex(revoked!), Date.now() + MAX_ACCESS_TOKEN_TTL_MS)
       audit(parsed.connectionId, { method: 'oauth/revoke', outcome: 'ok', code: 'access_token_revoked', httpStatus: 200 })

@@ -179,7 +179,8 @@ describe('the consent form', () => {
     const url = authorizeUrl({ clientId, challenge })
     const page = await openPage(url)
     const { CookieJar } = await import('./helpers')
-    const noCookie = await postPage(page.action!, new CookieJar(), { handle: page.handle!, login: 'admin', secret: 'admin' })
+    // Another login than the other tests' successful sign-ins: a post without the binding spends a sign-in try.
+    const noCookie = await postPage(page.action!, new CookieJar(), { handle: page.handle!, login: 'internal_user', secret: 'internal_user' })
     expect(noCookie.status).toBe(400)
     expect(noCookie.headers.get('location')).toBeNull()
     const crossSite = await postPage(page.action!, page.jar, { handle: page.handle!, login: 'admin', secret: 'admin' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })
@@ -521,5 +522,93 @@ describe('another origin than PUBLIC_URL', () => {
       expect(body.error, path).toBe('wrong_origin')
       expect(body.message, path).toContain(`served at ${ISSUER}`)
     }
+  })
+})
+
+describe('holes found by review (each test failed before its fix)', () => {
+  it('a post cannot swap the request: the code goes only with the profiles of the client the page was opened for', async () => {
+    await addProfile({ name: 'pinned-wide', redirectUris: ['https://claude.ai/api/mcp/auth_callback'], policy: { version: 1, models: { 'res.partner': { operations: ['read', 'write'], fields: '*' } } } })
+    const clientA = await register()
+    const { challenge } = await pkce()
+    const pageA = await openPage(authorizeUrl({ clientId: clientA, challenge }))
+    expect(pageA.profiles).not.toContain('pinned-wide')
+    const clientB = await register(['https://claude.ai/api/mcp/auth_callback'], 'Claude')
+    const swapped = authorizeUrl({ clientId: clientB, challenge, redirectUri: 'https://claude.ai/api/mcp/auth_callback' })
+    const response = await postPage(swapped, pageA.jar, { handle: pageA.handle!, login: 'admin', secret: 'admin', profile: 'pinned-wide' })
+    expect(response.status).toBe(400)
+    expect(response.headers.get('location')).toBeNull()
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM connections WHERE profile = 'pinned-wide'").first<{ n: number }>()
+    expect(rows!.n).toBe(0)
+    await env.DB.prepare("DELETE FROM connector_profiles WHERE name = 'pinned-wide'").run()
+  })
+
+  it('made-up refresh tokens leave no audit record and no state', async () => {
+    const ids: string[] = []
+    for (let index = 0; index < 3; index++) {
+      const id = `con_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`
+      ids.push(id)
+      const response = await refreshWith('nobody', `${id}:${'A'.repeat(16)}:${'B'.repeat(32)}`)
+      expect(response.status).toBeGreaterThanOrEqual(400)
+    }
+    await flushAudit(ids)
+    const rows = await env.DB.prepare(`SELECT COUNT(*) AS n FROM audit_log WHERE chain_id IN (${ids.map(() => '?').join(',')})`).bind(...ids).first<{ n: number }>()
+    expect(rows!.n).toBe(0)
+  })
+
+  it('a URL client id in HTTP Basic or a client assertion is checked like one in the form', async () => {
+    const basic = btoa(`${encodeURIComponent('https://127.0.0.1/c.json')}:x`)
+    const viaBasic = await fetchGateway(`${ISSUER}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x' }),
+    })
+    expect(viaBasic.status).toBe(401)
+    expect(await viaBasic.text()).toContain('not an IP address')
+    const payload = btoa(JSON.stringify({ iss: 'https://169.254.169.254/c.json' })).replace(/=+$/, '')
+    const viaAssertion = await fetchGateway(`${ISSUER}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: `e30.${payload}.sig` }),
+    })
+    expect(viaAssertion.status).toBe(401)
+  })
+
+  it('a revocation with an empty grant_type ends the connection too', async () => {
+    const { grant, tokens } = await connected()
+    const response = await fetchGateway(`${ISSUER}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: '', token: tokens.refresh_token, client_id: grant.clientId }),
+    })
+    expect(response.status).toBe(200)
+    expect((await connectionRow(connectionOf(tokens.access_token)))!.revoked_reason).toBe('client')
+  })
+
+  it('right credentials posted without the page\'s browser binding are audited and count against the limit', async () => {
+    const clientId = await register()
+    const { challenge } = await pkce()
+    const url = authorizeUrl({ clientId, challenge })
+    const { CookieJar } = await import('./helpers')
+    const ip = { 'cf-connecting-ip': '198.51.100.77' }
+    const statuses: number[] = []
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const response = await postPage(url, new CookieJar(), { handle: 'made-up', login: 'sales_manager', secret: 'sales_manager' }, ip)
+      statuses.push(response.status)
+    }
+    // Five unbound probes spend the login's five tries; the sixth is refused before Odoo is asked.
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429])
+    await flushAudit()
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE code = 'oauth_consent_unbound' AND ip = '198.51.100.77'").first<{ n: number }>()
+    expect(rows!.n).toBe(5)
+  })
+
+  it('counts IPv6 sign-in attempts per /64', async () => {
+    const { addressSubject } = await import('../../src/oauth/sign-in-limiter')
+    expect(addressSubject('2001:db8:1:2:aaaa::1')).toBe(addressSubject('2001:db8:1:2:bbbb::9'))
+    expect(addressSubject('2001:db8:1:3::1')).not.toBe(addressSubject('2001:db8:1:2::1'))
+    expect(addressSubject('203.0.113.5')).toBe('203.0.113.5')
+    expect(addressSubject('::ffff:203.0.113.5')).toBe('203.0.113.5')
+    expect(addressSubject(undefined)).toBe('unknown')
+    expect(addressSubject('not an address')).toBe('unknown')
   })
 })

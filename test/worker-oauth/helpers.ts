@@ -200,7 +200,8 @@ export async function pkce(): Promise<{ verifier: string; challenge: string }> {
 export async function register(redirectUris: string[] = [CALLBACK], clientName = 'Attack test client'): Promise<string> {
   const response = await fetchGateway(`${ISSUER}/register`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // Each from its own address: registrations are limited per address (30), and the tests register many clients.
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}` },
     body: JSON.stringify({
       client_name: clientName,
       redirect_uris: redirectUris,
