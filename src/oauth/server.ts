@@ -61,7 +61,18 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** PUBLIC_URL → the settings; null when it is unset (OAuth off). @throws OAuthConfigError for a value that cannot work. */
 export function oauthSettings(env: Pick<Env, 'PUBLIC_URL'>): OAuthSettings | null {
-  const raw = env.PUBLIC_URL?.trim()
+  // Asked on every /mcp request (http/auth.ts): parsed once per env object, like loadConfig.
+  const known = settingsCache.get(env)
+  if (known !== undefined) return known
+  const settings = parseSettings(env.PUBLIC_URL)
+  settingsCache.set(env, settings)
+  return settings
+}
+
+const settingsCache = new WeakMap<object, OAuthSettings | null>()
+
+function parseSettings(publicUrl: string | undefined): OAuthSettings | null {
+  const raw = publicUrl?.trim()
   if (!raw) return null
   let url: URL
   try {

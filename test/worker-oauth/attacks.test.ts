@@ -3,8 +3,7 @@
  * The generated-input properties are in properties.test.ts.
  */
 import { env } from 'cloudflare:workers'
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { authorizationServer, oauthSettings } from '../../src/oauth/server'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { SIGN_IN_REFUSED } from '../../src/oauth/authorize'
 import { flushAudit } from '../worker/audit/helpers'
 import { sim } from '../worker/helpers'
@@ -28,7 +27,6 @@ import {
   type Tokens,
 } from './helpers'
 
-const api = () => authorizationServer(oauthSettings(env)!).getOAuthApi(env)
 
 async function connected(values: Parameters<typeof obtainCode>[0] = {}) {
   const grant = await obtainCode(values)
@@ -213,10 +211,6 @@ describe('the consent form', () => {
 })
 
 describe('sign-in failures', () => {
-  beforeEach(async () => {
-    // Fresh limiter subjects per test: each uses its own client address.
-  })
-
   it('say the same words whether the login, the secret, or the profile refused, and are audited', async () => {
     await addProfile({ name: 'only-demo', logins: ['demo'] })
     const clientId = await register()
@@ -401,7 +395,6 @@ describe('no token passthrough', () => {
     for (const name of keys.filter((key) => key.startsWith('token:') || key.startsWith('grant:')).slice(0, 50)) {
       expect(String(await env.OAUTH_KV.get(name))).not.toContain(secretPart)
     }
-    void api
   })
 })
 
