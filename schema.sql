@@ -182,3 +182,21 @@ CREATE TABLE IF NOT EXISTS connections (
   last_used_at    INTEGER
 );
 CREATE INDEX IF NOT EXISTS connections_by_profile ON connections (profile, created_at);
+
+-- The admin log (docs/ADMIN-API.md "Admin log"): one row per change made through the admin API, in one hash chain
+-- sequenced by the AdminLedger Durable Object and written in the same D1 batch as the change itself.
+CREATE TABLE IF NOT EXISTS admin_audit (
+  seq             INTEGER PRIMARY KEY,       -- 1, 2, 3...
+  time            INTEGER NOT NULL,
+  request_id      TEXT NOT NULL,
+  actor           TEXT NOT NULL,             -- 'secret', 'secret:<name the CLI signed as>', 'access:<email>', 'access:service:<id>'
+  auth            TEXT NOT NULL,             -- signature, access
+  ip              TEXT,
+  action          TEXT NOT NULL,             -- keys.create, keys.policy.set, connectors.add, ...
+  target          TEXT NOT NULL,             -- key id, connection id, profile or source name, subscription id
+  before          TEXT,                      -- JSON: the state the change replaced (never a secret); NULL for creations
+  after           TEXT,                      -- JSON: the state it made
+  prev_hash       TEXT NOT NULL,
+  hash            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS admin_audit_by_target ON admin_audit (target, seq);

@@ -21,6 +21,7 @@ export { KeyObject } from '../src/keys/key-object'
 export { GlobalLimiterShard } from '../src/limits/global-limiter'
 export { UnauthenticatedAuditObject } from '../src/audit/unauthenticated-object'
 export { SignInLimiter } from '../src/oauth/sign-in-limiter'
+export { AdminLedger } from '../src/admin/v1/ledger'
 export { WebhookDispatcher } from '../src/webhooks/dispatcher'
 
 const app = new Hono<{ Bindings: Env }>()

@@ -54,7 +54,7 @@ export function gatewayUrl(context: CommandContext): string | undefined {
   return context.target.remote ? undefined : localGatewayUrl(context)
 }
 
-function adminSecret(context: CommandContext): string | undefined {
+export function adminSecret(context: CommandContext): string | undefined {
   const file = stringOption(context, 'admin-secret-file')
   if (file) {
     try {
@@ -128,7 +128,7 @@ export async function adminPost<T>(
   try {
     const response = await fetch(gateway + path, {
       method: 'POST',
-      headers: { ...(await signAdminRequest(secret, 'POST', path, body)), ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(await signAdminRequest(secret, { method: 'POST', host: new URL(gateway).host, pathWithQuery: path, body })), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body || undefined,
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',

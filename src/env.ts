@@ -18,8 +18,16 @@ export interface Env {
   ALLOWED_ORIGINS: string
   /** Secret: base64 of 32 bytes; seals the Odoo credentials stored in D1. */
   CREDENTIALS_KEY: string
-  /** Secret: signs the CLI's admin calls (POST /admin/...). Unset: the admin channel is off. */
+  /** Secret: signs the CLI's admin API requests (docs/ADMIN-API.md). Unset (and no Access): the admin API is off. */
   ADMIN_SECRET?: string
+  /** Comma-separated addresses / CIDR ranges that may reach the admin API; unset: any (authentication still applies). */
+  ADMIN_ALLOWED_IPS?: string
+  /** Cloudflare Access team domain (https://<team>.cloudflareaccess.com): its tokens are admin identities. */
+  ACCESS_TEAM_DOMAIN?: string
+  /** Comma-separated Access application audience tags (AUD) the tokens must carry. */
+  ACCESS_AUD?: string
+  /** The admin API's nonces and change log sequence (admin/v1/ledger.ts): one object. */
+  ADMIN_LEDGER: DurableObjectNamespace<import('./admin/v1/ledger').AdminLedger>
   /** Requests per minute across all keys; "0" turns the global limit off. */
   GLOBAL_RATE_LIMIT_PER_MINUTE: string
   /** Global limiter objects the global budget is split across. */

@@ -11,6 +11,7 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
 import { adminRoutes } from './admin/routes'
+import { adminApi } from './admin/v1'
 import { applyRetention } from './audit/retention'
 import { ConfigError, loadConfig } from './config'
 import type { Env } from './env'
@@ -65,6 +66,7 @@ app.all('/mcp', (c) =>
 )
 
 app.route('/', oauthRoutes)
+app.route('/admin/v1', adminApi)
 app.route('/admin', adminRoutes)
 app.route('/hooks', webhookRoutes)
 
@@ -83,6 +85,7 @@ app.onError((error, c) => {
   return httpError(c, 500, 'internal_error', `Internal gateway error; request id ${c.get('requestId')}`)
 })
 
+export { AdminLedger } from './admin/v1/ledger'
 export { UnauthenticatedAuditObject } from './audit/unauthenticated-object'
 export { KeyObject } from './keys/key-object'
 export { GlobalLimiterShard } from './limits/global-limiter'

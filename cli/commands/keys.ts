@@ -1,25 +1,30 @@
-/** `odoo-mcp keys create|list|show|rotate|revoke|set-odoo-secret|policy set|policy show`. */
+/** `odoo-mcp keys create|list|show|rotate|revoke|set-odoo-secret|policy set|policy show|history`, over the admin API. */
+import { adminRequest, allPages, AdminApiError, orSay } from '../admin-api'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
-import { loadCredentialsKey } from '../credentials'
 import { CliError, EXIT_OK, UsageError } from '../errors'
-import { formatTable, formatTime, isoOrNull } from '../format'
-import { adminPost, describeNotification, notifyGateway, type Notification } from '../gateway'
+import { formatTable, formatTime } from '../format'
 import { checkLogin, checkName, parseMoment, readSecret } from '../key-input'
-import {
-  createKey,
-  expiresSoon,
-  getKey,
-  listKeys,
-  replaceOdooSecret,
-  revokeKey,
-  rotateKey,
-  setPolicy,
-  statusOf,
-  type KeyRecord,
-} from '../keys-store'
-import { describeVerification, verifyOdooCredentials, type VerifiedCredentials } from '../odoo-verify'
 import { readPolicyFile } from '../policy'
+import { describeAdminRecord, type AdminRecordJson } from './history'
 
+/** A key as GET /admin/v1/keys answers it (docs/ADMIN-API.md). */
+interface KeyJson {
+  id: string
+  name: string
+  prefix: string
+  odoo_login: string
+  odoo_uid: number | null
+  status: 'active' | 'expired' | 'revoked'
+  expiring_soon: boolean
+  created_at: string
+  expires_at: string | null
+  revoked_at: string | null
+  rotated_at: string | null
+  last_used_at: string | null
+  policy?: unknown
+}
+
+const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso))
 
 /** The --odoo-secret-file option, which create and set-odoo-secret require. */
 function requiredSecretFile(context: CommandContext): string {
@@ -30,20 +35,9 @@ function requiredSecretFile(context: CommandContext): string {
   return secretFile
 }
 
-/** CREDENTIALS_KEY, which seals Odoo secrets: --credentials-key-file, the environment, or .dev.vars locally. */
-async function credentialsKeyOf(context: CommandContext): Promise<CryptoKey> {
-  const { key } = await loadCredentialsKey({
-    remote: context.target.remote,
-    keyFile: stringOption(context, 'credentials-key-file'),
-    projectDir: context.projectDir,
-    env: context.env,
-  })
-  return key
-}
-
 const KEY_ID = /^key_[0-9a-f]{16}$/
 
-/** The ID argument of show/revoke, checked before any wrangler call. Never echoes a pasted API key. */
+/** The ID argument, checked before any request. Never echoes a pasted API key. */
 function keyIdArgument(context: CommandContext): string {
   const id = context.args[0]
   if (id === undefined) throw new UsageError('missing key ID (key_ + 16 hex characters, see `odoo-mcp keys list`)')
@@ -54,26 +48,55 @@ function keyIdArgument(context: CommandContext): string {
   return id
 }
 
+const noKey = (id: string) => ({ key_not_found: `no key with ID ${id}` })
 
 const VERIFY_NOTE = [
   'Before anything is stored, the gateway checks the login and secret against its Odoo, the way the key will use',
-  'them (signed admin call; --gateway, ODOO_MCP_GATEWAY_URL, local default http://127.0.0.1:8787 or the URL',
-  '`npm start` wrote): a secret Odoo refuses is never stored. Over JSON-RPC Odoo tells only that the login or the',
-  'secret is wrong, never which; over JSON-2 the API key alone identifies the user, and the gateway checks that it',
-  'belongs to LOGIN. The uid Odoo answers is stored with the key. --no-verify skips the check (offline provisioning,',
-  'no gateway running): a wrong login or secret then shows at the first tool call.',
+  'them: a secret Odoo refuses is never stored. Over JSON-RPC Odoo tells only that the login or the secret is',
+  'wrong, never which; over JSON-2 the API key alone identifies the user, and the gateway checks that it belongs to',
+  'LOGIN. The uid Odoo answers is stored with the key. --no-verify skips the check (offline provisioning): a wrong',
+  'login or secret then shows at the first tool call.',
 ].join('\n')
 
 const NO_VERIFY_OPTION = {
   type: 'boolean',
-  description: 'Do not check the login and secret against Odoo through the gateway (offline provisioning)',
+  description: 'Do not check the login and secret against Odoo (offline provisioning)',
 } as const
 
-const CREDENTIALS_KEY_FILE_OPTION = {
-  type: 'string',
-  value: 'FILE',
-  description: 'File holding CREDENTIALS_KEY (for --remote, unless the env variable is set)',
-} as const
+/** Odoo may take a while (ODOO_TIMEOUT_MS is 30 s by default, and a check is up to three calls). */
+const ODOO_CHECK_TIMEOUT_MS = 90_000
+
+/** What the gateway said about Odoo's check, as the CLI's messages put it. */
+function credentialsRefused(error: unknown, login: string, secret: string, unchanged: string): never {
+  if (!(error instanceof AdminApiError)) throw error
+  const message = error.message.split(secret).join('[redacted]')
+  switch (error.code) {
+    case 'odoo_credentials_refused':
+    case 'odoo_login_mismatch':
+      throw new CliError(`the Odoo credentials for '${login}' were not accepted: ${message}. ${unchanged}`)
+    case 'odoo_unavailable':
+    case 'odoo_error':
+    case 'odoo_not_configured':
+      throw new CliError(`cannot check the Odoo credentials: ${message}. ${unchanged} Retry once Odoo answers, or add --no-verify to skip the check.`)
+  }
+  throw error
+}
+
+function describeVerification(login: string, answer: { verified: boolean; login_checked: boolean; odoo_uid: number | null }): string {
+  if (!answer.verified) return 'Odoo credentials not checked (--no-verify): a wrong login or secret shows at the first tool call.'
+  const uid = answer.odoo_uid === null ? '' : ` (Odoo uid ${answer.odoo_uid})`
+  if (!answer.login_checked) return `Odoo accepted the secret${uid}; Odoo did not tell the user's login, so '${login}' could not be compared with it.`
+  return `Odoo credentials checked: Odoo accepted '${login}' and its secret${uid}.`
+}
+
+/** stderr, --json or not (stdout keeps exactly the documented output): whether the change is live yet. */
+function sayApplied(context: CommandContext, applied: boolean): void {
+  context.io.stderr.write(
+    applied
+      ? 'Applied now: the gateway reloaded the key.\n'
+      : "Recorded, but the key's object could not reload it at once: the change applies within KEY_CACHE_TTL_SECONDS (30 s by default).\n",
+  )
+}
 
 const create: Command = {
   name: 'keys create',
@@ -83,8 +106,8 @@ const create: Command = {
     'Creates an API key for MCP clients. Every call made with it runs as the Odoo user LOGIN.',
     'The key is printed once and never stored: only its SHA-256 hash is kept.',
     "The Odoo secret (that user's API key, or password) is read from FILE, or from standard input with",
-    '`--odoo-secret-file -`; it is never accepted on the command line. It is stored encrypted with CREDENTIALS_KEY',
-    '(from the environment variable, --credentials-key-file, or .dev.vars next to the wrangler config when local).',
+    '`--odoo-secret-file -`; it is never accepted on the command line. The gateway stores it sealed with',
+    'CREDENTIALS_KEY. The creation is recorded in the admin log (`odoo-mcp keys history ID`).',
     VERIFY_NOTE,
   ].join('\n'),
   options: {
@@ -101,7 +124,6 @@ const create: Command = {
       description: 'Expiry: a duration from now (90d, 12h, 30m, 45s) or an ISO 8601 date/date-time (2026-12-31, 2026-12-31T18:00:00Z)',
     },
     policy: { type: 'string', value: 'FILE', description: 'JSON policy document; without one the key may use nothing' },
-    'credentials-key-file': CREDENTIALS_KEY_FILE_OPTION,
     'no-verify': NO_VERIFY_OPTION,
   },
   arity: 0,
@@ -112,39 +134,38 @@ const create: Command = {
     const expiresAt = expires === undefined ? null : parseMoment('expires', expires, context.now)
     const secretFile = requiredSecretFile(context)
     // Everything the user could get wrong on the command line is checked before reading stdin or files.
-    const credentialsKey = await credentialsKeyOf(context)
     const policy = await readPolicyFile(stringOption(context, 'policy'))
     const odooSecret = await readSecret(secretFile, context.io)
-    const verified = await verifyUnlessAsked(context, odooLogin, odooSecret, 'No key was created.')
-    const created = await createKey(context.target, credentialsKey, {
-      name,
-      odooLogin,
-      odooSecret,
-      odooUid: verified?.uid ?? null,
-      policy,
-      expiresAt,
-      now: context.now,
-    })
+    const created = await adminRequest<{ id: string; name: string; key: string; prefix: string; odoo_uid: number | null; verified: boolean; login_checked: boolean }>(
+      context,
+      'POST',
+      '/keys',
+      {
+        body: {
+          name,
+          odoo_login: odooLogin,
+          odoo_secret: odooSecret,
+          policy: policy === null ? null : (JSON.parse(policy) as unknown),
+          expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+          verify: context.values['no-verify'] !== true,
+        },
+        secretPayload: true,
+        timeoutMs: ODOO_CHECK_TIMEOUT_MS,
+      },
+    ).catch((error: unknown) => credentialsRefused(error, odooLogin, odooSecret, 'No key was created.'))
     if (context.json) {
-      printJson(context, {
-        id: created.id,
-        name: created.name,
-        key: created.key,
-        prefix: created.prefix,
-        odooUid: verified?.uid ?? null,
-        verified: verified !== undefined,
-      })
+      printJson(context, { id: created.id, name: created.name, key: created.key, prefix: created.prefix, odooUid: created.odoo_uid, verified: created.verified })
       return EXIT_OK
     }
     print(
       context,
       [
-        `Created key ${created.id} (${created.name}) for Odoo user ${odooLogin}${context.target.remote ? ' in the deployed database' : ''}.`,
+        `Created key ${created.id} (${created.name}) for Odoo user ${odooLogin}${context.target.remote ? ' on the deployed gateway' : ''}.`,
         '',
         `    ${created.key}`,
         '',
         'This is the only time the key is shown: store it now. Only its hash is kept, it cannot be recovered.',
-        describeVerification(odooLogin, verified),
+        describeVerification(odooLogin, created),
         `Expires: ${formatTime(expiresAt, 'never')}`,
         ...(policy === null ? ['No policy: the key may not use any tool until it has one (--policy FILE).'] : []),
       ].join('\n'),
@@ -153,105 +174,74 @@ const create: Command = {
   },
 }
 
-/** The Odoo credentials checked through the gateway, or undefined with --no-verify. @throws CliError */
-async function verifyUnlessAsked(
-  context: CommandContext,
-  login: string,
-  secret: string,
-  unchanged: string,
-): Promise<VerifiedCredentials | undefined> {
-  if (context.values['no-verify'] === true) return undefined
-  return verifyOdooCredentials(context, login, secret, unchanged)
-}
-
-function recordJson(record: KeyRecord, now: number) {
+/** The JSON `keys list` / `keys show` print (camelCase, stable since the first release). */
+function recordJson(key: KeyJson) {
   return {
-    id: record.id,
-    name: record.name,
-    prefix: record.prefix,
-    odooLogin: record.odooLogin,
-    status: statusOf(record, now),
-    expiringSoon: expiresSoon(record, now),
-    createdAt: isoOrNull(record.createdAt),
-    expiresAt: isoOrNull(record.expiresAt),
-    revokedAt: isoOrNull(record.revokedAt),
-    rotatedAt: isoOrNull(record.rotatedAt),
-    lastUsedAt: isoOrNull(record.lastUsedAt),
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    odooLogin: key.odoo_login,
+    status: key.status,
+    expiringSoon: key.expiring_soon,
+    createdAt: key.created_at,
+    expiresAt: key.expires_at,
+    revokedAt: key.revoked_at,
+    rotatedAt: key.rotated_at,
+    lastUsedAt: key.last_used_at,
   }
 }
 
 /** The STATUS column: "active", "expired", "revoked", or "active, EXPIRES IN 3d" within a week of expiry. */
-function statusText(record: KeyRecord, now: number): string {
-  if (!expiresSoon(record, now)) return statusOf(record, now)
-  const left = record.expiresAt! - now
+function statusText(key: KeyJson, now: number): string {
+  if (!key.expiring_soon) return key.status
+  const left = ms(key.expires_at)! - now
   const inWords =
     left >= 86_400_000 ? `${Math.floor(left / 86_400_000)}d` : left >= 3_600_000 ? `${Math.floor(left / 3_600_000)}h` : `${Math.max(1, Math.floor(left / 60_000))}m`
   return `active, EXPIRES IN ${inWords}`
 }
 
-/**
- * Tells the gateway about a change and says on stderr when it applies, --json or not: stdout keeps exactly the
- * documented JSON, and a script still sees in its log whether the change is live yet.
- */
-async function applyNow(context: CommandContext, id: string): Promise<Notification> {
-  const notification = await notifyGateway(context, id)
-  context.io.stderr.write(describeNotification(notification) + '\n')
-  return notification
-}
-
-const GATEWAY_NOTE =
-  'The change is written to D1, then the gateway is told to apply it at once (--gateway, ODOO_MCP_GATEWAY_URL; ' +
-  'local default http://127.0.0.1:8787). If it cannot be reached, the change applies within KEY_CACHE_TTL_SECONDS.'
+const APPLY_NOTE =
+  'The gateway makes the change in D1 and reloads the key at once, and records it in the admin log ' +
+  '(`odoo-mcp keys history ID`).'
 
 const list: Command = {
   name: 'keys list',
   summary: 'List keys (never secrets)',
-  synopsis: '[--json]',
+  synopsis: '[--status active|expired|revoked] [--json]',
   description:
     'Lists the keys with their status (active, expired, revoked); keys expiring within 7 days are flagged. ' +
     'Keys and Odoo secrets are never shown. LAST USED is copied from the gateway at most once a minute.',
-  options: {},
+  options: { status: { type: 'string', value: 'STATUS', description: 'Only keys in this status: active, expired or revoked' } },
   arity: 0,
   async run(context) {
-    const records = await listKeys(context.target)
+    const status = stringOption(context, 'status')
+    if (status !== undefined && !['active', 'expired', 'revoked'].includes(status)) throw new UsageError('--status must be active, expired or revoked')
+    const keys = await allPages<KeyJson>(context, '/keys', { status })
     if (context.json) {
-      printJson(context, records.map((record) => recordJson(record, context.now)))
+      printJson(context, keys.map(recordJson))
       return EXIT_OK
     }
-    if (records.length === 0) {
-      print(context, 'No keys yet. Create one with `odoo-mcp keys create` (see --help).')
+    if (keys.length === 0) {
+      print(context, status ? `No ${status} keys.` : 'No keys yet. Create one with `odoo-mcp keys create` (see --help).')
       return EXIT_OK
     }
-    const rows = records.map((record) => [
-      record.id,
-      record.name,
-      record.prefix,
-      record.odooLogin,
-      formatTime(record.createdAt),
-      formatTime(record.expiresAt, 'never'),
-      statusText(record, context.now),
-      formatTime(record.lastUsedAt, 'never'),
+    const rows = keys.map((key) => [
+      key.id,
+      key.name,
+      key.prefix,
+      key.odoo_login,
+      formatTime(ms(key.created_at)),
+      formatTime(ms(key.expires_at), 'never'),
+      statusText(key, context.now),
+      formatTime(ms(key.last_used_at), 'never'),
     ])
     print(context, formatTable(['ID', 'NAME', 'PREFIX', 'ODOO LOGIN', 'CREATED', 'EXPIRES', 'STATUS', 'LAST USED'], rows))
     return EXIT_OK
   },
 }
 
-function parsedPolicy(policy: string | null): unknown {
-  if (policy === null) return null
-  try {
-    return JSON.parse(policy)
-  } catch {
-    return policy
-  }
-}
-
-/** The key named by the ID argument; a clear error when there is none. */
-async function keyArgument(context: CommandContext): Promise<KeyRecord> {
-  const id = keyIdArgument(context)
-  const record = await getKey(context.target, id)
-  if (!record) throw new CliError(`no key with ID ${id}`)
-  return record
+async function fetchKey(context: CommandContext, id: string): Promise<KeyJson> {
+  return orSay(adminRequest<KeyJson>(context, 'GET', `/keys/${id}`), noKey(id))
 }
 
 /**
@@ -271,25 +261,24 @@ const show: Command = {
   options: {},
   arity: 1,
   async run(context) {
-    const record = await keyArgument(context)
-    const policy = parsedPolicy(record.policy)
+    const key = await fetchKey(context, keyIdArgument(context))
     if (context.json) {
-      printJson(context, { ...recordJson(record, context.now), odooUid: record.odooUid, policy })
+      printJson(context, { ...recordJson(key), odooUid: key.odoo_uid, policy: key.policy ?? null })
       return EXIT_OK
     }
-    const policyText = policy === null ? 'none (the key may not use any tool)' : JSON.stringify(policy, null, 2)
+    const policyText = key.policy === null || key.policy === undefined ? 'none (the key may not use any tool)' : JSON.stringify(key.policy, null, 2)
     const lines: [string, string][] = [
-      ['ID', record.id],
-      ['Name', record.name],
-      ['Prefix', record.prefix],
-      ['Odoo login', record.odooLogin],
-      ['Odoo uid', record.odooUid === null ? UID_NOT_KNOWN : String(record.odooUid)],
-      ['Status', statusText(record, context.now)],
-      ['Created', formatTime(record.createdAt)],
-      ['Expires', formatTime(record.expiresAt, 'never')],
-      ['Revoked', formatTime(record.revokedAt)],
-      ['Rotated', formatTime(record.rotatedAt, 'never')],
-      ['Last used', formatTime(record.lastUsedAt, 'never')],
+      ['ID', key.id],
+      ['Name', key.name],
+      ['Prefix', key.prefix],
+      ['Odoo login', key.odoo_login],
+      ['Odoo uid', key.odoo_uid === null ? UID_NOT_KNOWN : String(key.odoo_uid)],
+      ['Status', statusText(key, context.now)],
+      ['Created', formatTime(ms(key.created_at))],
+      ['Expires', formatTime(ms(key.expires_at), 'never')],
+      ['Revoked', formatTime(ms(key.revoked_at))],
+      ['Rotated', formatTime(ms(key.rotated_at), 'never')],
+      ['Last used', formatTime(ms(key.last_used_at), 'never')],
       ['Policy', policyText],
     ]
     print(context, lines.map(([label, value]) => `${(label + ':').padEnd(12)}${value.replaceAll('\n', '\n' + ' '.repeat(12))}`).join('\n'))
@@ -301,22 +290,19 @@ const revoke: Command = {
   name: 'keys revoke',
   summary: 'Revoke a key',
   synopsis: 'ID',
-  description: `Revokes a key for good: requests made with it are refused. Revoking a revoked key changes nothing.\n${GATEWAY_NOTE}`,
+  description: `Revokes a key for good: requests made with it are refused. Revoking a revoked key changes nothing.\n${APPLY_NOTE}`,
   options: {},
   arity: 1,
   async run(context) {
     const id = keyIdArgument(context)
-    const result = await revokeKey(context.target, id, context.now)
-    if (!result.found) throw new CliError(`no key with ID ${id}`)
-    const { record, alreadyRevoked } = result
-    await applyNow(context, id)
-    if (context.json) {
-      printJson(context, { id: record.id, revokedAt: isoOrNull(record.revokedAt), alreadyRevoked })
-    } else if (alreadyRevoked) {
-      print(context, `Key ${record.id} (${record.name}) was already revoked on ${formatTime(record.revokedAt)}.`)
-    } else {
-      print(context, `Revoked key ${record.id} (${record.name}).`)
-    }
+    const result = await orSay(
+      adminRequest<{ id: string; revoked_at: string; already_revoked: boolean; applied: boolean }>(context, 'POST', `/keys/${id}/revoke`, { body: {} }),
+      noKey(id),
+    )
+    sayApplied(context, result.applied)
+    if (context.json) printJson(context, { id, revokedAt: result.revoked_at, alreadyRevoked: result.already_revoked })
+    else if (result.already_revoked) print(context, `Key ${id} was already revoked on ${formatTime(ms(result.revoked_at))}.`)
+    else print(context, `Revoked key ${id}.`)
     return EXIT_OK
   },
 }
@@ -326,23 +312,20 @@ const policySet: Command = {
   summary: "Replace a key's policy (models, operations, fields, client IPs)",
   synopsis: 'ID --policy FILE',
   description: [
-    "Validates the policy in FILE (the same schema the gateway enforces; every problem is listed with its JSON path)",
-    'and stores it on the key. See README.md, "Key policies".',
-    GATEWAY_NOTE,
+    'Validates the policy in FILE (the same schema the gateway enforces; every problem is listed with its JSON path)',
+    'and stores it on the key. See README.md, "Key policies". The admin log keeps the policy before and after.',
+    APPLY_NOTE,
   ].join('\n'),
-  options: {
-    policy: { type: 'string', value: 'FILE', description: 'JSON policy document (required)' },
-  },
+  options: { policy: { type: 'string', value: 'FILE', description: 'JSON policy document (required)' } },
   arity: 1,
   async run(context) {
     const id = keyIdArgument(context)
     const file = stringOption(context, 'policy')
     if (file === undefined) throw new UsageError('missing --policy FILE', true)
-    const policy = await readPolicyFile(file)
-    const { found } = await setPolicy(context.target, id, policy!)
-    if (!found) throw new CliError(`no key with ID ${id}`)
-    await applyNow(context, id)
-    if (context.json) printJson(context, { id, policy: JSON.parse(policy!) })
+    const policy = JSON.parse((await readPolicyFile(file))!) as unknown
+    const result = await orSay(adminRequest<{ applied: boolean }>(context, 'PUT', `/keys/${id}/policy`, { body: { policy } }), noKey(id))
+    sayApplied(context, result.applied)
+    if (context.json) printJson(context, { id, policy })
     else print(context, `Policy of key ${id} replaced.`)
     return EXIT_OK
   },
@@ -356,24 +339,23 @@ const policyShow: Command = {
   options: {},
   arity: 1,
   async run(context) {
-    printJson(context, parsedPolicy((await keyArgument(context)).policy))
+    printJson(context, (await fetchKey(context, keyIdArgument(context))).policy ?? null)
     return EXIT_OK
   },
 }
 
 const setOdooSecret: Command = {
   name: 'keys set-odoo-secret',
-  summary: "Replace the Odoo secret a key uses (checked against Odoo first); applies at once",
+  summary: 'Replace the Odoo secret a key uses (checked against Odoo first); applies at once',
   synopsis: 'ID --odoo-secret-file FILE [--no-verify]',
   description: [
     "Replaces the Odoo secret (the Odoo user's API key, or password) of a key: same key, ID, policy and Odoo login.",
     'The secret is read from FILE, or from standard input with `--odoo-secret-file -`; never from the command line.',
     "Unless --no-verify, the gateway first checks it with the key's Odoo login against its Odoo, as `keys create`",
     'does: a secret Odoo refuses is not stored. The uid Odoo answers replaces the stored one (with --no-verify it is',
-    'cleared: not known until checked). Then the gateway reloads the key, so the next request uses the new secret,',
-    "and records the change in the key's audit chain (`odoo-mcp audit search --key ID`: admin/set-odoo-secret, never",
-    'the secret). If the gateway cannot be reached, the change applies within KEY_CACHE_TTL_SECONDS and is not',
-    'recorded in the audit log; the CLI says so.',
+    'cleared: not known until checked). The gateway reloads the key, so the next request uses the new secret, and',
+    "records the change in the admin log and in the key's audit chain (`odoo-mcp audit search --key ID`:",
+    'admin/set-odoo-secret); never the secret.',
   ].join('\n'),
   options: {
     'odoo-secret-file': {
@@ -381,39 +363,33 @@ const setOdooSecret: Command = {
       value: 'FILE',
       description: "File holding the Odoo user's new API key or password; - reads standard input (required)",
     },
-    'credentials-key-file': CREDENTIALS_KEY_FILE_OPTION,
     'no-verify': NO_VERIFY_OPTION,
   },
   arity: 1,
   async run(context) {
     const id = keyIdArgument(context)
     const secretFile = requiredSecretFile(context)
-    const credentialsKey = await credentialsKeyOf(context)
-    const record = await getKey(context.target, id)
-    if (!record) throw new CliError(`no key with ID ${id}`)
-    const status = statusOf(record, context.now)
-    if (status !== 'active') {
-      throw new CliError(`key ${id} is ${status}: a new Odoo secret would not make it usable; create a new key instead`)
-    }
+    const key = await fetchKey(context, id)
+    if (key.status !== 'active') throw new CliError(`key ${id} is ${key.status}: a new Odoo secret would not make it usable; create a new key instead`)
     const odooSecret = await readSecret(secretFile, context.io)
-    const verified = await verifyUnlessAsked(context, record.odooLogin, odooSecret, 'The key was not changed.')
-    const odooUid = verified?.uid ?? null
-    const { found } = await replaceOdooSecret(context.target, credentialsKey, id, odooSecret, odooUid)
-    if (!found) throw new CliError(`key ${id} was revoked meanwhile: its Odoo secret was not replaced`)
-    const recorded = await adminPost<{ audit_seq?: number }>(context, `/admin/keys/${id}/odoo-secret-replaced`, {
-      verified: verified !== undefined,
-      odoo_uid: odooUid,
-    })
+    const result = await orSay(
+      adminRequest<{ odoo_uid: number | null; verified: boolean; login_checked: boolean; applied: boolean; in_key_audit_chain: boolean }>(
+        context,
+        'PUT',
+        `/keys/${id}/odoo-secret`,
+        { body: { odoo_secret: odooSecret, verify: context.values['no-verify'] !== true }, secretPayload: true, timeoutMs: ODOO_CHECK_TIMEOUT_MS },
+      ).catch((error: unknown) => credentialsRefused(error, key.odoo_login, odooSecret, 'The key was not changed.')),
+      { ...noKey(id), key_revoked: `key ${id} was revoked meanwhile: its Odoo secret was not replaced` },
+    )
     context.io.stderr.write(
-      (recorded.ok
-        ? `Applied now: the gateway at ${recorded.gateway} reloaded the key and recorded the change in its audit chain.`
-        : `Could not tell the gateway${recorded.gateway ? ` at ${recorded.gateway}` : ''} (${recorded.reason}): the change applies ` +
-          'within the key cache time (KEY_CACHE_TTL_SECONDS, 30 s by default), and it is NOT recorded in the audit log.') + '\n',
+      result.applied
+        ? 'Applied now: the gateway reloaded the key and recorded the change in its audit chain.\n'
+        : "Recorded, but the key's object could not reload it at once: the change applies within KEY_CACHE_TTL_SECONDS (30 s by default).\n",
     )
     if (context.json) {
-      printJson(context, { id, odooLogin: record.odooLogin, odooUid, verified: verified !== undefined, audited: recorded.ok })
+      printJson(context, { id, odooLogin: key.odoo_login, odooUid: result.odoo_uid, verified: result.verified, audited: result.in_key_audit_chain })
     } else {
-      print(context, [`Odoo secret of key ${id} (${record.name}) replaced.`, describeVerification(record.odooLogin, verified)].join('\n'))
+      print(context, [`Odoo secret of key ${id} (${key.name}) replaced.`, describeVerification(key.odoo_login, result)].join('\n'))
     }
     return EXIT_OK
   },
@@ -429,7 +405,7 @@ const rotate: Command = {
     'Issues a new secret for the same key: same ID, policy, Odoo user, rate limit and audit identity. The new key is',
     'printed once. The previous secret keeps working until the grace period ends (default 24h; 0s ends it now), so',
     'clients can switch without a failed request.',
-    GATEWAY_NOTE,
+    APPLY_NOTE,
   ].join('\n'),
   options: {
     grace: {
@@ -442,12 +418,25 @@ const rotate: Command = {
   async run(context) {
     const id = keyIdArgument(context)
     const graceEndsAt = parseMoment('grace', stringOption(context, 'grace') ?? DEFAULT_GRACE, context.now, true)
-    const rotated = await rotateKey(context.target, id, context.now, graceEndsAt)
-    await applyNow(context, id)
+    const rotated = await orSay(
+      adminRequest<{ key: string; prefix: string; grace_ends_at: string; applied: boolean }>(context, 'POST', `/keys/${id}/rotate`, {
+        body: { grace_seconds: Math.ceil((graceEndsAt - context.now) / 1000) },
+      }),
+      {
+        ...noKey(id),
+        key_revoked: `key ${id} is revoked: rotating it would not make it usable; create a new key instead`,
+        key_expired: `key ${id} is expired: rotating it would not make it usable; create a new key instead`,
+      },
+    ).catch((error: unknown) => {
+      if (error instanceof AdminApiError && error.code === 'invalid_body') throw new UsageError('--grace may be at most 90 days')
+      throw error
+    })
+    sayApplied(context, rotated.applied)
     if (context.json) {
-      printJson(context, { id: rotated.id, key: rotated.key, prefix: rotated.prefix, graceEndsAt: new Date(rotated.graceEndsAt).toISOString() })
+      printJson(context, { id, key: rotated.key, prefix: rotated.prefix, graceEndsAt: rotated.grace_ends_at })
       return EXIT_OK
     }
+    const ends = ms(rotated.grace_ends_at)!
     print(
       context,
       [
@@ -456,13 +445,40 @@ const rotate: Command = {
         `    ${rotated.key}`,
         '',
         'This is the only time it is shown: store it now.',
-        rotated.graceEndsAt <= context.now
-          ? 'The previous secret no longer works.'
-          : `The previous secret keeps working until ${formatTime(rotated.graceEndsAt)}.`,
+        ends <= Date.now() ? 'The previous secret no longer works.' : `The previous secret keeps working until ${formatTime(ends)}.`,
       ].join('\n'),
     )
     return EXIT_OK
   },
 }
 
-export const keyCommands: Command[] = [create, list, show, rotate, revoke, setOdooSecret, policySet, policyShow]
+const history: Command = {
+  name: 'keys history',
+  summary: "A key's changes: who, when, what, before and after (the admin log)",
+  synopsis: 'ID [--json]',
+  description: [
+    'Lists every change made to a key through the admin API, oldest first: creation, policy changes (before and',
+    'after), rotations, Odoo secret replacements (never the secret), revocation; with who made it (the name the CLI',
+    'signed as, or the Cloudflare Access identity), from which address, and the request id. The admin log is',
+    'hash-chained (`odoo-mcp audit verify` checks it). For SOC 2 change management and "document your API key',
+    'permissions".',
+  ].join('\n'),
+  options: {},
+  arity: 1,
+  async run(context) {
+    const id = keyIdArgument(context)
+    const records = await orSay(allPages<AdminRecordJson>(context, `/keys/${id}/history`), noKey(id))
+    if (context.json) {
+      printJson(context, records)
+      return EXIT_OK
+    }
+    if (records.length === 0) {
+      print(context, `No recorded changes for key ${id} (it was made before the admin log existed).`)
+      return EXIT_OK
+    }
+    print(context, records.map(describeAdminRecord).join('\n\n'))
+    return EXIT_OK
+  },
+}
+
+export const keyCommands: Command[] = [create, list, show, rotate, revoke, setOdooSecret, policySet, policyShow, history]

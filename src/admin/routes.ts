@@ -15,7 +15,7 @@
  * 5 minutes can only repeat the same check. Without ADMIN_SECRET the channel is off (503) and changes take effect
  * within KEY_CACHE_TTL_SECONDS.
  */
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { newAuditRecord } from '../audit/record'
 import { clip } from '../audit/trail'
 import { ConfigError, loadConfig, type GatewayConfig } from '../config'
@@ -27,24 +27,14 @@ import { logError } from '../log'
 import { CONNECTION_ID } from '../oauth/connection-id'
 import { authorizationServer, oauthSettings } from '../oauth/server'
 import { checkOdooCredentials } from './odoo-credentials'
-import { ADMIN_SECRET_MIN_LENGTH, verifyAdminRequest } from './signature'
+import { adminAuth } from './v1/auth'
 
 const KEY_ID = /^key_[0-9a-f]{16}$/
 
 export const adminRoutes = new Hono<GatewayEnv>()
 
-adminRoutes.use(async (c, next) => {
-  const secret = c.env.ADMIN_SECRET
-  if (!secret || secret.length < ADMIN_SECRET_MIN_LENGTH) {
-    return httpError(c, 503, 'admin_disabled', `The admin channel is off: ADMIN_SECRET is not set (or shorter than ${ADMIN_SECRET_MIN_LENGTH} characters)`)
-  }
-  const body = await c.req.text()
-  const verdict = await verifyAdminRequest(secret, c.req.raw.headers, c.req.method, new URL(c.req.url).pathname, body)
-  if (verdict === 'missing') return httpError(c, 401, 'admin_unsigned', 'Admin requests must carry X-Admin-Timestamp and X-Admin-Signature')
-  if (verdict === 'stale') return httpError(c, 401, 'admin_stale', 'X-Admin-Timestamp is more than 5 minutes away from the gateway clock')
-  if (verdict === 'bad_signature') return httpError(c, 401, 'admin_bad_signature', 'The admin signature does not match (wrong ADMIN_SECRET?)')
-  return next()
-})
+// Transitional: these routes go away as their CLI commands move to /admin/v1 (same authentication).
+adminRoutes.use(adminAuth() as unknown as MiddlewareHandler<GatewayEnv>)
 
 adminRoutes.post('/keys/:id/refresh', async (c) => {
   const id = c.req.param('id')

@@ -33,6 +33,7 @@ import type { Env } from '../../src/env'
 
 export { GlobalLimiterShard } from '../../src/limits/global-limiter'
 export { SignInLimiter } from '../../src/oauth/sign-in-limiter'
+export { AdminLedger } from '../../src/admin/v1/ledger'
 
 // ---------------------------------------------------------------------------------------------------------------
 // D1 outages

@@ -1,0 +1,27 @@
+/**
+ * The admin API, version 1 (docs/ADMIN-API.md): `/admin/v1/...`, JSON in and out, every request authenticated
+ * (admin/v1/auth.ts), every change recorded in the admin log (admin/v1/ledger.ts). The CLI is a client of it, and
+ * so will be the browser console. Error bodies: `{"error": code, "message", "request_id", "details"?}`; codes are
+ * stable, messages are for people. Lists: `?limit=&cursor=` → `{"items": [...], "next_cursor": string|null}`.
+ */
+import { Hono } from 'hono'
+import { adminAuth } from './auth'
+import { adminError, type AdminApiEnv } from './http'
+import { alertsRoutes } from './alerts/routes'
+import { auditRoutes } from './audit/routes'
+import { connectorsRoutes } from './connectors/routes'
+import { keyRoutes } from './keys/routes'
+import { webhooksRoutes } from './webhooks/routes'
+
+export const adminApi = new Hono<AdminApiEnv>()
+
+adminApi.use(adminAuth())
+adminApi.get('/whoami', (c) => c.json({ actor: c.get('adminActor').id, auth: c.get('adminActor').auth, api_version: 1 }))
+adminApi.route('/keys', keyRoutes)
+// Connector profiles and OAuth connections (docs/OAUTH.md).
+adminApi.route('/', connectorsRoutes)
+// Webhook sources, subscriptions and deliveries (docs/WEBHOOKS.md).
+adminApi.route('/webhooks', webhooksRoutes)
+adminApi.route('/alerts', alertsRoutes)
+adminApi.route('/audit', auditRoutes)
+adminApi.all('*', (c) => adminError(c, 404, 'not_found', `No admin route ${c.req.method} ${new URL(c.req.url).pathname}; see docs/ADMIN-API.md`))
