@@ -1,6 +1,7 @@
 /**
- * `odoo-mcp`: manages the gateway's API keys in D1 through wrangler. Entry: `main(argv)` returns the exit code;
- * bin/odoo-mcp.mjs bundles this file (scripts/load-ts.mjs) and calls it.
+ * `odoo-mcp`: administers a gateway through its admin API (docs/ADMIN-API.md): one signed HTTPS request per command
+ * (a few for paged output). Entry: `main(argv)` returns the exit code; bin/odoo-mcp.mjs bundles this file
+ * (scripts/load-ts.mjs) and calls it.
  */
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -15,14 +16,14 @@ import { webhookCommands } from './commands/webhooks'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors'
 
 const GLOBAL_OPTIONS: OptionSpecs = {
-  local: { type: 'boolean', description: 'Use the local D1 database of `npm start` / `wrangler dev` (default)' },
-  remote: { type: 'boolean', description: 'Use the deployed D1 database (`wrangler login` or CLOUDFLARE_API_TOKEN)' },
-  'persist-to': { type: 'string', value: 'DIR', description: 'Local state directory, as given to `wrangler dev --persist-to`' },
-  config: { type: 'string', short: 'c', value: 'PATH', description: 'wrangler config (default: ./wrangler.toml)' },
+  local: { type: 'boolean', description: 'The local gateway of `npm start` (default): its URL and .dev.vars are found by themselves' },
+  remote: { type: 'boolean', description: 'The deployed gateway: --gateway URL (or ODOO_MCP_GATEWAY_URL) and its ADMIN_SECRET' },
+  'persist-to': { type: 'string', value: 'DIR', description: 'Local state directory of `npm start -- --persist-to DIR` (where it writes its URL)' },
+  config: { type: 'string', short: 'c', value: 'PATH', description: 'wrangler config; .dev.vars is read next to it (default: ./wrangler.toml)' },
   gateway: {
     type: 'string',
     value: 'URL',
-    description: 'Gateway that applies key changes and checks Odoo credentials (default: $ODOO_MCP_GATEWAY_URL; local: http://127.0.0.1:8787)',
+    description: 'The gateway to administer (default: $ODOO_MCP_GATEWAY_URL; local: the URL `npm start` wrote, else http://127.0.0.1:8787)',
   },
   'admin-secret-file': {
     type: 'string',
@@ -42,8 +43,9 @@ function globalUsage(): string {
   return [
     'Usage: odoo-mcp <command> [options]',
     '',
-    'Manages the API keys and OAuth connectors and reads the audit log of the odoo-mcp-edge gateway in its D1 database,',
-    'through wrangler: the local database of `npm start` / `wrangler dev` by default, the deployed one with --remote.',
+    'Administers an odoo-mcp-edge gateway through its admin API (docs/ADMIN-API.md): API keys, OAuth connectors and',
+    'connections, webhooks, alerts and the audit log. The local gateway of `npm start` by default; a deployed one with',
+    '--remote --gateway URL. Requests are signed with ADMIN_SECRET; every change is recorded in the admin log.',
     '',
     'Commands:',
     ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
@@ -146,9 +148,8 @@ export async function main(argv: string[], io: Io = defaultIo(), env: NodeJS.Pro
     if (remote && typeof values['persist-to'] === 'string') throw new UsageError('--persist-to applies to the local database only')
 
     const configPath = resolve(typeof values.config === 'string' ? values.config : 'wrangler.toml')
-    if (!existsSync(configPath)) {
-      throw new CliError(`wrangler config not found: ${configPath} (run odoo-mcp in the project directory, or pass --config PATH)`)
-    }
+    // Only the local gateway needs the project directory (its .dev.vars and the URL npm start wrote).
+    if (typeof values.config === 'string' && !existsSync(configPath)) throw new CliError(`wrangler config not found: ${configPath}`)
     const persistTo = typeof values['persist-to'] === 'string' ? resolve(values['persist-to']) : undefined
     return await command.run({
       values,

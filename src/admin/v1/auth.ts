@@ -2,7 +2,7 @@
  * Who may use the admin API (docs/ADMIN-API.md "Authentication"), checked before any route:
  *   1. the API is on (ADMIN_SECRET and/or Cloudflare Access configured; admin/v1/settings.ts);
  *   2. the client address is in ADMIN_ALLOWED_IPS, when set;
- *   3. the body is at most 1 MiB;
+ *   3. the body is at most 1 MiB (read only for requests that carry credentials);
  *   4. a valid Cloudflare Access token (when Access is configured and the header is present), or a v2 signature
  *      under ADMIN_SECRET whose nonce was never used before (admin/signature.ts, admin/v1/ledger.ts).
  * The actor (who, and how) is set for the routes and the admin log. Refusals say which step failed, never why a
@@ -34,13 +34,17 @@ export function adminAuth(): MiddlewareHandler<AdminApiEnv> {
       return adminError(c, 403, 'admin_ip_not_allowed', `The admin API does not answer ${address ? `address ${address}` : 'requests without a client address'} (ADMIN_ALLOWED_IPS)`)
     }
 
-    const declared = Number(c.req.header('content-length') ?? '0')
-    if (declared > ADMIN_BODY_LIMIT) return adminError(c, 413, 'body_too_large', `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes`)
+    // Nothing is read (not even the body) for a request that carries no credentials at all.
+    const accessToken = settings.access ? c.req.header(ACCESS_HEADER) : undefined
+    const signed = c.req.header('x-admin-signature') !== undefined || c.req.header('x-admin-timestamp') !== undefined
+    if (!accessToken && !signed) {
+      const ways = [settings.secret ? 'a request signed with ADMIN_SECRET (the odoo-mcp CLI)' : '', settings.access ? 'a Cloudflare Access token (Cf-Access-Jwt-Assertion)' : '']
+      return adminError(c, 401, 'admin_unauthenticated', `The admin API needs ${ways.filter(Boolean).join(' or ')}`)
+    }
+    // The size limit itself is enforced while reading (bodyLimit in admin/v1/index.ts answers 413).
     const body = await c.req.text()
-    if (body.length > ADMIN_BODY_LIMIT) return adminError(c, 413, 'body_too_large', `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes`)
     c.set('adminBody', body)
 
-    const accessToken = c.req.header(ACCESS_HEADER)
     if (accessToken && settings.access) {
       const verdict = await verifyAccessToken(accessToken, settings.access)
       if (!verdict.ok) {
@@ -51,10 +55,6 @@ export function adminAuth(): MiddlewareHandler<AdminApiEnv> {
       return next()
     }
 
-    if (!c.req.header('x-admin-signature') && !c.req.header('x-admin-timestamp')) {
-      const ways = [settings.secret ? 'a request signed with ADMIN_SECRET (the odoo-mcp CLI)' : '', settings.access ? 'a Cloudflare Access token (Cf-Access-Jwt-Assertion)' : '']
-      return adminError(c, 401, 'admin_unauthenticated', `The admin API needs ${ways.filter(Boolean).join(' or ')}`)
-    }
     if (!settings.secret) return adminError(c, 401, 'admin_signature_not_configured', 'Signed requests are off on this gateway (no ADMIN_SECRET); sign in through Cloudflare Access')
     const url = new URL(c.req.url)
     const verdict = await verifyAdminRequest(settings.secret, c.req.raw.headers, {

@@ -5,7 +5,8 @@
  * stable, messages are for people. Lists: `?limit=&cursor=` → `{"items": [...], "next_cursor": string|null}`.
  */
 import { Hono } from 'hono'
-import { adminAuth } from './auth'
+import { bodyLimit } from 'hono/body-limit'
+import { ADMIN_BODY_LIMIT, adminAuth } from './auth'
 import { adminError, type AdminApiEnv } from './http'
 import { alertsRoutes } from './alerts/routes'
 import { auditRoutes } from './audit/routes'
@@ -15,6 +16,12 @@ import { webhooksRoutes } from './webhooks/routes'
 
 export const adminApi = new Hono<AdminApiEnv>()
 
+adminApi.use(
+  bodyLimit({
+    maxSize: ADMIN_BODY_LIMIT,
+    onError: (c) => adminError(c as never, 413, 'body_too_large', `Admin request bodies are limited to ${ADMIN_BODY_LIMIT} bytes`),
+  }),
+)
 adminApi.use(adminAuth())
 adminApi.get('/whoami', (c) => c.json({ actor: c.get('adminActor').id, auth: c.get('adminActor').auth, api_version: 1 }))
 adminApi.route('/keys', keyRoutes)
