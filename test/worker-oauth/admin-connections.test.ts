@@ -28,7 +28,7 @@ async function newConnection(): Promise<{ id: string; accessToken: string }> {
 
 async function post(path: string, options: { signed?: boolean; body?: string } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
   const body = options.body ?? ''
-  const headers = options.signed === false ? {} : await signAdminRequest(env.ADMIN_SECRET!, 'POST', path, body)
+  const headers = options.signed === false ? {} : await signAdminRequest(env.ADMIN_SECRET!, { method: 'POST', host: new URL(ISSUER).host, pathWithQuery: path, body })
   const response = await fetchGateway(`${ISSUER}${path}`, { method: 'POST', headers, body: body || undefined })
   return { status: response.status, json: (await response.json()) as Record<string, unknown> }
 }
@@ -74,7 +74,7 @@ describe('POST /admin/connections/:id/refresh', () => {
     expect(await post('/admin/connections/con_0123/refresh')).toMatchObject({ status: 400, json: { error: 'invalid_connection_id' } })
     expect(await post('/admin/connections/con_0123456789abcdef/refresh')).toMatchObject({ status: 404, json: { error: 'connection_not_found' } })
     const { id } = await newConnection()
-    expect(await post(`/admin/connections/${id}/refresh`, { signed: false })).toMatchObject({ status: 401, json: { error: 'admin_unsigned' } })
+    expect(await post(`/admin/connections/${id}/refresh`, { signed: false })).toMatchObject({ status: 401, json: { error: 'admin_unauthenticated' } })
   })
 
   it('/admin/audit/heads takes connection chains', async () => {

@@ -321,7 +321,7 @@ describe('chain heads over the admin channel', () => {
     await flushAudit([id])
     const path = '/admin/audit/heads'
     const post = async (body: string) =>
-      gatewayFetch(`http://gateway.test${path}`, { method: 'POST', headers: await signAdminRequest(env.ADMIN_SECRET!, 'POST', path, body), body })
+      gatewayFetch(`http://gateway.test${path}`, { method: 'POST', headers: await signAdminRequest(env.ADMIN_SECRET!, { method: 'POST', host: 'gateway.test', pathWithQuery: path, body }), body })
     const response = await post(JSON.stringify({ chains: [id, 'anon-0'] }))
     expect(response.status).toBe(200)
     const { heads } = (await response.json()) as { heads: { chainId: string; seq: number; hash: string; pending: number }[] }

@@ -65,6 +65,9 @@ export interface SignSpec {
   /** Added to the current time, in seconds. */
   skewSeconds?: number
   method?: string
+  /** Host signed for (default gateway.test, the host requests are sent to): another deployment's. */
+  host?: string
+  /** Path and query signed for. */
   path?: string
   body?: string
   /** Headers to replace after signing (a tampered signature, a non-numeric timestamp). */
@@ -360,9 +363,12 @@ async function signatureHeaders(sign: SignSpec, method: string, path: string, bo
   const secret = sign.secret === 'real' ? env.ADMIN_SECRET! : sign.secret === 'wrong' ? 'w'.repeat(40) : fixtures.keys.restricted!.key
   const headers = await signAdminRequest(
     secret,
-    sign.method ?? method,
-    sign.path ? expandTemplates(sign.path, fixtures) : path,
-    sign.body ?? body,
+    {
+      method: sign.method ?? method,
+      host: sign.host ?? 'gateway.test',
+      pathWithQuery: sign.path ? expandTemplates(sign.path, fixtures) : path,
+      body: sign.body ?? body,
+    },
     Math.floor(Date.now() / 1000) + (sign.skewSeconds ?? 0),
   )
   return { ...headers, ...sign.override }
@@ -394,7 +400,8 @@ export async function buildRequest(entry: CorpusEntry, fixtures: Fixtures): Prom
     for (const value of values) headers.append(name, expandTemplates(value, fixtures))
   }
   if (request.sign) {
-    const signature = await signatureHeaders(request.sign, method, new URL(path, GATEWAY).pathname, body ?? '', fixtures)
+    const target = new URL(path, GATEWAY)
+    const signature = await signatureHeaders(request.sign, method, target.pathname + target.search, body ?? '', fixtures)
     for (const [name, value] of Object.entries(signature)) headers.set(name, value)
   }
 

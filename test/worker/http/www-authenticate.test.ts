@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers'
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { rotationStatements } from '../../../cli/key-sql'
+import { rotationStatements } from '../../../src/admin/v1/keys/plans'
 import { bearerChallenge, challengeDescription } from '../../../src/http/bearer-challenge'
 import { displayPrefix, generateApiKey } from '../../../src/keys/key-format'
 import { sha256Hex } from '../../../src/lib/crypto'
@@ -160,7 +160,7 @@ describe('the 401 challenge', () => {
       now,
       graceEndsAt: now - 1000,
     })
-    await env.DB.batch(statements.map((statement) => env.DB.prepare(statement)))
+    await env.DB.batch(statements.map((statement) => env.DB.prepare(statement.sql).bind(...statement.params)))
     const iso = (ms: number) => new Date(ms).toISOString()
 
     const cases: [string, Record<string, string>, RegExp][] = [

@@ -6,12 +6,11 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { rotationStatements } from '../../../cli/key-sql'
-import { signAdminRequest } from '../../../src/admin/signature'
+import { rotationStatements } from '../../../src/admin/v1/keys/plans'
 import { displayPrefix, generateApiKey } from '../../../src/keys/key-format'
 import type { KeyObject } from '../../../src/keys/key-object'
 import { sha256Hex } from '../../../src/lib/crypto'
-import { createTestKey, gatewayFetch, postMcp } from '../helpers'
+import { createTestKey, postMcp } from '../helpers'
 
 const ping = { jsonrpc: '2.0', id: 1, method: 'ping' }
 /** Policies told apart by their rate limit, which every response advertises in RateLimit-Policy. */
@@ -22,10 +21,10 @@ function keyObject(id: string): DurableObjectStub<KeyObject> {
   return env.KEY_OBJECTS.get(env.KEY_OBJECTS.idFromName(id))
 }
 
-/** What `odoo-mcp` does after a D1 change: a signed POST /admin/keys/:id/refresh. */
-async function refresh(id: string): Promise<Response> {
-  const path = `/admin/keys/${id}/refresh`
-  return gatewayFetch(`http://gateway.test${path}`, { method: 'POST', headers: await signAdminRequest(env.ADMIN_SECRET!, 'POST', path, '') })
+/** What the admin API does after its D1 change (src/admin/v1/change.ts applyNow): the key's object reloads now. */
+async function refresh(id: string): Promise<{ status: number; json(): Promise<unknown> }> {
+  const result = await keyObject(id).refresh(id)
+  return { status: result.found ? 200 : 404, json: async () => ({ id, status: result.status }) }
 }
 
 async function setPolicyInD1(id: string, policy: unknown): Promise<void> {
@@ -37,7 +36,7 @@ async function rotate(id: string, graceMs: number): Promise<string> {
   const { key } = generateApiKey()
   const now = Date.now()
   const statements = rotationStatements({ id, keyHash: await sha256Hex(key), prefix: displayPrefix(key), now, graceEndsAt: now + graceMs })
-  await env.DB.batch(statements.map((statement) => env.DB.prepare(statement)))
+  await env.DB.batch(statements.map((statement) => env.DB.prepare(statement.sql).bind(...statement.params)))
   return key
 }
 

@@ -294,7 +294,7 @@ describe('redelivery', () => {
     const path = `/admin/webhooks/deliveries/${dead!.id}/redeliver`
     const unsigned = await gatewayFetch(`http://gateway.test${path}`, { method: 'POST' })
     expect(unsigned.status).toBe(401)
-    const response = await gatewayFetch(`http://gateway.test${path}`, { method: 'POST', headers: await signAdminRequest(env.ADMIN_SECRET!, 'POST', path, '') })
+    const response = await gatewayFetch(`http://gateway.test${path}`, { method: 'POST', headers: await signAdminRequest(env.ADMIN_SECRET!, { method: 'POST', host: 'gateway.test', pathWithQuery: path, body: '' }) })
     expect(response.status).toBe(200)
     const delivered = await deliveryOf(subscription.id, (status) => status === 'delivered')
     expect(delivered?.status).toBe('delivered')
