@@ -3,6 +3,7 @@ import { adminRequest, allPages, AdminApiError, orSay } from '../admin-api'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
 import { CliError, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime } from '../format'
+import { gatewayUrl } from '../gateway'
 import { checkLogin, checkName, parseMoment, readSecret } from '../key-input'
 import { readPolicyFile } from '../policy'
 import { describeAdminRecord, type AdminRecordJson } from './history'
@@ -93,7 +94,7 @@ function describeVerification(login: string, answer: { verified: boolean; login_
 function sayApplied(context: CommandContext, applied: boolean): void {
   context.io.stderr.write(
     applied
-      ? 'Applied now: the gateway reloaded the key.\n'
+      ? `Applied now: the gateway at ${gatewayUrl(context)} reloaded the key.\n`
       : "Recorded, but the key's object could not reload it at once: the change applies within KEY_CACHE_TTL_SECONDS (30 s by default).\n",
   )
 }
@@ -383,7 +384,7 @@ const setOdooSecret: Command = {
     )
     context.io.stderr.write(
       result.applied
-        ? 'Applied now: the gateway reloaded the key and recorded the change in its audit chain.\n'
+        ? `Applied now: the gateway at ${gatewayUrl(context)} reloaded the key and recorded the change in its audit chain.\n`
         : "Recorded, but the key's object could not reload it at once: the change applies within KEY_CACHE_TTL_SECONDS (30 s by default).\n",
     )
     if (context.json) {
@@ -428,7 +429,7 @@ const rotate: Command = {
         key_expired: `key ${id} is expired: rotating it would not make it usable; create a new key instead`,
       },
     ).catch((error: unknown) => {
-      if (error instanceof AdminApiError && error.code === 'invalid_body') throw new UsageError('--grace may be at most 90 days')
+      if (error instanceof AdminApiError && error.code === 'invalid_body') throw new UsageError('--grace may be at most 100 years')
       throw error
     })
     sayApplied(context, rotated.applied)

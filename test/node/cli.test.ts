@@ -1,38 +1,37 @@
 /**
- * The key CLI end to end: the real bin/odoo-mcp.mjs, the real wrangler, a local D1 in a temp directory. wrangler
- * calls take 2-3 s each, so checks are grouped to keep about 20 of them in this file; everything the CLI refuses
- * before reaching wrangler is tested without one.
+ * The key CLI end to end: the real bin/odoo-mcp.mjs against a real gateway (`wrangler dev` with its own local D1,
+ * test/support/cli-gateway.ts), through the admin API. What the CLI refuses before any request is tested too; D1 is
+ * read with wrangler (other code than the CLI under test) to prove what is and is not stored.
  */
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { displayPrefix, parseApiKey } from '../../src/keys/key-format'
-import { generateCredentialsKey, importCredentialsKey, openSecret, sha256Hex } from '../../src/lib/crypto'
+import { importCredentialsKey, openSecret, sha256Hex } from '../../src/lib/crypto'
+import { CLI_BIN as BIN, startCliGateway, type CliGateway } from '../support/cli-gateway'
 import { freePort } from '../support/ports'
-import { applySchema, projectRoot, queryD1, runNode, type LocalD1, type ProcessResult } from '../support/wrangler'
+import { queryD1, runNode, type LocalD1, type ProcessResult } from '../support/wrangler'
 
-const BIN = join(projectRoot, 'bin', 'odoo-mcp.mjs')
 const KEY_PATTERN = /omk_[0-9A-Za-z]{49}/g
 const ID_PATTERN = /^key_[0-9a-f]{16}$/
 
 let work: string
+let gateway: CliGateway
 let d1: LocalD1
-let credentialsKeyText: string
 let credentialsKey: CryptoKey
-/** A project directory without .dev.vars, for the CREDENTIALS_KEY lookup. */
+/** A project directory without .dev.vars, for the admin secret lookup. */
 let bareProject: string
 
-/** The inherited environment without CREDENTIALS_KEY, so a developer's shell cannot change the results. */
+/** The inherited environment without the admin settings, so a developer's shell cannot change the results. */
 function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra }
-  if (!('CREDENTIALS_KEY' in extra)) delete env.CREDENTIALS_KEY
+  for (const name of ['ODOO_MCP_GATEWAY_URL', 'ODOO_MCP_ADMIN_SECRET', 'CREDENTIALS_KEY']) if (!(name in extra)) delete env[name]
   return env
 }
 
-function cli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; config?: string } = {}) {
-  const target = ['--config', options.config ?? d1.configPath, '--persist-to', d1.persistTo]
-  return runNode(BIN, [...args, ...target], { input: options.input, env: options.env ?? cliEnv() })
+function cli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return gateway.cli(args, options)
 }
 
 function json<T>(result: ProcessResult): T {
@@ -87,22 +86,18 @@ interface ListedJson {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'odoo-mcp-cli-'))
-  const project = join(work, 'project')
   bareProject = join(work, 'bare')
-  await mkdir(project)
   await mkdir(bareProject)
-  await copyFile(join(projectRoot, 'wrangler.toml'), join(project, 'wrangler.toml'))
-  await copyFile(join(projectRoot, 'wrangler.toml'), join(bareProject, 'wrangler.toml'))
-  credentialsKeyText = generateCredentialsKey()
-  credentialsKey = await importCredentialsKey(credentialsKeyText)
-  await writeFile(join(project, '.dev.vars'), `# test\nCREDENTIALS_KEY="${credentialsKeyText}"\n`)
-  d1 = { configPath: join(project, 'wrangler.toml'), persistTo: join(work, 'state') }
-  await applySchema(d1)
-})
+  await writeFile(join(bareProject, 'wrangler.toml'), '# no .dev.vars next to this one\n')
+  gateway = await startCliGateway({ vars: { ODOO_URL: inject('odooUrl'), ODOO_PROTOCOL: 'jsonrpc' } })
+  d1 = gateway.d1
+  credentialsKey = await importCredentialsKey(gateway.credentialsKey)
+}, 180_000)
 
 afterAll(async () => {
+  await gateway?.stop()
   if (work) await rm(work, { recursive: true, force: true })
-})
+}, 60_000)
 
 describe('keys create', () => {
   it('prints the key once and stores only its hash, its prefix and the sealed secret', async () => {
@@ -228,31 +223,31 @@ describe('keys create', () => {
     expect(missing.stderr).toMatch(/cannot read --odoo-secret-file .*ENOENT/)
   })
 
-  it('needs CREDENTIALS_KEY: env variable, or .dev.vars when local', async () => {
+  it('needs the admin secret: ODOO_MCP_ADMIN_SECRET, --admin-secret-file, or .dev.vars when local', async () => {
     const pw = await writeSecret('pw2.txt', 'pw')
     const config = join(bareProject, 'wrangler.toml')
-    const args = ['keys', 'create', '--name', 'n', '--odoo-login', 'admin', '--odoo-secret-file', pw]
-    const local = await cli(args, { config })
+    const args = ['keys', 'create', '--name', 'n', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--config', config, '--gateway', gateway.url]
+    const local = await runNode(BIN, args, { env: cliEnv() })
     expect(local.code).toBe(1)
-    expect(local.stderr).toMatch(/CREDENTIALS_KEY not found/)
-    expect(local.stderr).toContain(join(bareProject, '.dev.vars'))
-    const remote = await runNode(BIN, [...args, '--remote', '--config', config], { env: cliEnv() })
+    expect(local.stderr).toMatch(/no ADMIN_SECRET in .*\.dev\.vars/)
+    expect(local.stderr).toContain(bareProject)
+    const remote = await runNode(BIN, [...args, '--remote'], { env: cliEnv() })
     expect(remote.code).toBe(1)
-    expect(remote.stderr).toMatch(/--credentials-key-file/)
-    const wrongSize = await cli(args, { config, env: cliEnv({ CREDENTIALS_KEY: 'c2hvcnQ=' }) })
-    expect(wrongSize.code).toBe(1)
-    expect(wrongSize.stderr).toMatch(/32 bytes/)
-
-    const otherKeyText = generateCredentialsKey()
-    const created = json<CreatedJson>(
-      await cli([...args, '--json', '--no-verify'], { config, env: cliEnv({ CREDENTIALS_KEY: otherKeyText }) }),
-    )
-    const stored = await row(created.id)
-    expect(await openSecret(await importCredentialsKey(otherKeyText), stored.odoo_secret as string, created.id)).toBe('pw')
+    expect(remote.stderr).toMatch(/ODOO_MCP_ADMIN_SECRET or pass --admin-secret-file/)
+    const noUrl = await runNode(BIN, ['keys', 'list', '--remote', '--config', config], { env: cliEnv({ ODOO_MCP_ADMIN_SECRET: gateway.adminSecret }) })
+    expect(noUrl.code).toBe(1)
+    expect(noUrl.stderr).toMatch(/--remote needs the deployed gateway's URL/)
+    const wrong = await runNode(BIN, ['keys', 'list', '--config', config, '--gateway', gateway.url], { env: cliEnv({ ODOO_MCP_ADMIN_SECRET: 'w'.repeat(40) }) })
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toMatch(/refused the request: The admin signature does not match/)
+    const secretFile = await writeSecret('admin.secret', `ADMIN_SECRET=${gateway.adminSecret}\n`)
+    const listed = await runNode(BIN, ['keys', 'list', '--json', '--config', config, '--gateway', gateway.url, '--admin-secret-file', secretFile], { env: cliEnv() })
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(Array.isArray(JSON.parse(listed.stdout))).toBe(true)
   })
 })
 
-describe('checking the Odoo credentials (no gateway here; test/node/cli-odoo-credentials.test.ts has one)', () => {
+describe('checking the Odoo credentials (JSON-2 cases: test/node/cli-odoo-credentials.test.ts)', () => {
   async function keyCount(): Promise<number> {
     const [{ n }] = (await queryD1(d1, 'SELECT COUNT(*) AS n FROM api_keys')) as [{ n: number }]
     return n
@@ -263,22 +258,19 @@ describe('checking the Odoo credentials (no gateway here; test/node/cli-odoo-cre
     const secretFile = await writeSecret('unchecked.txt', secret)
     const before = await keyCount()
     const base = ['keys', 'create', '--name', 'unchecked', '--odoo-login', 'admin', '--odoo-secret-file', secretFile]
-    // This project's .dev.vars has no ADMIN_SECRET: the admin channel cannot be used.
-    const noSecret = await cli(base)
-    expect(noSecret.code).toBe(1)
-    expect(noSecret.stderr).toMatch(/^odoo-mcp: cannot check the Odoo credentials: could not ask the gateway at http:\/\/127\.0\.0\.1:8787 \(no ADMIN_SECRET in \.dev\.vars/)
-    expect(noSecret.stderr).toContain('No key was created.')
-    expect(noSecret.stderr).toContain('`npm start`')
-    expect(noSecret.stderr).toContain('add --no-verify')
+    const refused = await cli(base)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^odoo-mcp: the Odoo credentials for 'admin' were not accepted: Odoo refused the login or the secret/)
+    expect(refused.stderr).toContain('No key was created.')
     const port = await freePort()
-    const adminSecretFile = await writeSecret('admin-secret-check.txt', 'x'.repeat(40))
-    const unreachable = await cli([...base, '--gateway', `http://127.0.0.1:${port}`, '--admin-secret-file', adminSecretFile])
+    const unreachable = await cli([...base, '--gateway', `http://127.0.0.1:${port}`])
     expect(unreachable.code).toBe(1)
-    expect(unreachable.stderr).toContain(`could not ask the gateway at http://127.0.0.1:${port} (unreachable (ECONNREFUSED))`)
+    expect(unreachable.stderr).toContain(`cannot reach the local gateway at http://127.0.0.1:${port} (ECONNREFUSED). Start it with \`npm start\``)
     // A secret is never sent over plain http to another machine.
-    const plain = await cli([...base, '--gateway', 'http://gateway.example.com', '--admin-secret-file', adminSecretFile])
+    const plain = await cli([...base, '--gateway', 'http://gateway.example.com'])
     expect(plain.code).toBe(1)
-    expect(plain.stderr).toContain('refusing to send a secret to it over plain http')
+    expect(plain.stderr).toContain('refusing to send a secret to http://gateway.example.com over plain http')
+    const noSecret = refused
     for (const result of [noSecret, unreachable, plain]) expect(result.stdout + result.stderr).not.toContain(secret)
     expect(await keyCount()).toBe(before)
 
@@ -292,7 +284,7 @@ describe('checking the Odoo credentials (no gateway here; test/node/cli-odoo-cre
     expect(shown.stdout).not.toContain('resolved at first use')
   })
 
-  it('keys set-odoo-secret replaces the sealed secret and clears the uid; --no-verify works offline and says it is not audited', async () => {
+  it('keys set-odoo-secret replaces the sealed secret and clears the uid; refused secrets change nothing; --no-verify skips the check', async () => {
     const first = await writeSecret('first-secret.txt', 'first-secret')
     const created = json<CreatedJson>(
       await cli(['keys', 'create', '--json', '--name', 'secret to fix', '--odoo-login', 'admin', '--odoo-secret-file', first, '--no-verify']),
@@ -308,8 +300,8 @@ describe('checking the Odoo credentials (no gateway here; test/node/cli-odoo-cre
 
     const replaced = await cli(['keys', 'set-odoo-secret', created.id, '--odoo-secret-file', '-', '--no-verify', '--json'], { input: `${newSecret}\n` })
     expect(replaced.code, replaced.stderr).toBe(0)
-    expect(JSON.parse(replaced.stdout)).toEqual({ id: created.id, odooLogin: 'admin', odooUid: null, verified: false, audited: false })
-    expect(replaced.stderr).toMatch(/^Could not tell the gateway .*no ADMIN_SECRET in \.dev\.vars.*NOT recorded in the audit log\.\n$/)
+    expect(JSON.parse(replaced.stdout)).toEqual({ id: created.id, odooLogin: 'admin', odooUid: null, verified: false, audited: true })
+    expect(replaced.stderr).toBe(`Applied now: the gateway at ${gateway.url} reloaded the key and recorded the change in its audit chain.\n`)
     expect(replaced.stdout + replaced.stderr).not.toContain(newSecret)
     const stored = await row(created.id)
     expect(await openSecret(credentialsKey, stored.odoo_secret as string, created.id)).toBe(newSecret)
@@ -383,15 +375,6 @@ describe('keys list, show, revoke', () => {
     expect(pasted.code).toBe(2)
     expect(pasted.stderr).not.toContain('omk_secretsecret')
   })
-
-  it('points at the schema when it was never applied', async () => {
-    const result = await runNode(BIN, ['keys', 'list', '--config', d1.configPath, '--persist-to', join(work, 'empty')], {
-      env: cliEnv(),
-    })
-    expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/no such table: api_keys/)
-    expect(result.stderr).toMatch(/schema\.sql/)
-  })
 })
 
 describe('keys policy', () => {
@@ -459,8 +442,7 @@ describe('keys rotate, expiry flags, telling the gateway', () => {
     expect(rotated.key).not.toBe(created.key)
     expect(parseApiKey(rotated.key).ok).toBe(true)
     expect(rotated.prefix).toBe(displayPrefix(rotated.key))
-    // No ADMIN_SECRET in this project's .dev.vars: the change waits for the key cache.
-    expect(notice).toMatch(/^Could not tell the gateway .*no ADMIN_SECRET in \.dev\.vars.*within the key cache time/)
+    expect(notice).toBe(`Applied now: the gateway at ${gateway.url} reloaded the key.\n`)
     const graceEndsAt = Date.parse(rotated.graceEndsAt)
     expect(graceEndsAt - before).toBeGreaterThan(2 * 3_600_000 - 60_000)
     expect(graceEndsAt - before).toBeLessThanOrEqual(2 * 3_600_000 + 60_000)
@@ -488,7 +470,7 @@ describe('keys rotate, expiry flags, telling the gateway', () => {
     expect(text.code).toBe(0)
     expect(text.stdout.match(KEY_PATTERN)).toHaveLength(1)
     expect(text.stdout).toMatch(/previous secret keeps working until 2099-01-01/)
-    expect(text.stderr).toMatch(/Could not tell the gateway .*no ADMIN_SECRET in \.dev\.vars.*within the key cache time/)
+    expect(text.stderr).toBe(`Applied now: the gateway at ${gateway.url} reloaded the key.\n`)
   })
 
   it('refuses to rotate a revoked or unknown key, and bad --grace values', async () => {
@@ -527,22 +509,45 @@ describe('keys rotate, expiry flags, telling the gateway', () => {
     expect(line(later.id)).not.toMatch(/EXPIRES IN/)
   })
 
-  it('reports when the gateway cannot be reached, and that the change still applies', async () => {
+  it('changes nothing when the gateway cannot be reached, and says where it tried', async () => {
     const pw = await writeSecret('pw-notify.txt', 'pw')
     const created = json<CreatedJson>(
       await cli(['keys', 'create', '--json', '--name', 'notify', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--no-verify']),
     )
-    const secretFile = await writeSecret('admin-secret.txt', 'x'.repeat(40))
     // A loopback port nobody listens on: the connection is refused at once.
     const port = await freePort()
-    const result = await cli(['keys', 'revoke', created.id, '--gateway', `http://127.0.0.1:${port}`, '--admin-secret-file', secretFile])
-    expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/Revoked key/)
-    expect(result.stderr).toContain(`Could not tell the gateway at http://127.0.0.1:${port} (unreachable (ECONNREFUSED))`)
-    expect(result.stderr).not.toContain('x'.repeat(40))
+    const result = await cli(['keys', 'revoke', created.id, '--gateway', `http://127.0.0.1:${port}`])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`cannot reach the local gateway at http://127.0.0.1:${port} (ECONNREFUSED). Start it with \`npm start\``)
+    expect(result.stderr).not.toContain(gateway.adminSecret)
+    const remote = await runNode(BIN, ['keys', 'revoke', created.id, '--remote', '--gateway', `http://127.0.0.1:${port}`], {
+      env: cliEnv({ ODOO_MCP_ADMIN_SECRET: gateway.adminSecret }),
+    })
+    expect(remote.stderr).toContain(`cannot reach the gateway at http://127.0.0.1:${port} (ECONNREFUSED). Check --gateway / ODOO_MCP_GATEWAY_URL`)
+    expect(json<ListedJson>(await cli(['keys', 'show', created.id, '--json'])).status).toBe('active')
     const bad = await cli(['keys', 'revoke', created.id, '--gateway', 'ftp://example'])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/must be an http\(s\) URL/)
+  })
+
+  it('keys history shows every change with who made it, before and after', async () => {
+    const pw = await writeSecret('pw-history.txt', 'pw')
+    const created = json<CreatedJson>(await cli(['keys', 'create', '--json', '--name', 'audited', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--no-verify']))
+    const policyFile = await writeSecret('history-policy.json', JSON.stringify({ version: 1, models: { 'res.partner': { operations: ['read'], fields: ['name'] } } }))
+    expect((await cli(['keys', 'policy', 'set', created.id, '--policy', policyFile])).code).toBe(0)
+    expect((await cli(['keys', 'rotate', created.id, '--grace', '0s'])).code).toBe(0)
+    expect((await cli(['keys', 'revoke', created.id], { env: { ODOO_MCP_ACTOR: 'bob' } })).code).toBe(0)
+    const history = json<{ action: string; actor: string; before: unknown; after: unknown }[]>(await cli(['keys', 'history', created.id, '--json']))
+    expect(history.map((record) => record.action)).toEqual(['keys.create', 'keys.policy.set', 'keys.rotate', 'keys.revoke'])
+    expect(history.map((record) => record.actor)).toEqual(['secret:cli-test', 'secret:cli-test', 'secret:cli-test', 'secret:bob'])
+    expect(history[1]).toMatchObject({ before: { policy: null }, after: { policy: { models: { 'res.partner': { fields: ['name'] } } } } })
+    expect(JSON.stringify(history)).not.toMatch(KEY_PATTERN)
+    const text = await cli(['keys', 'history', created.id])
+    expect(text.stdout).toMatch(/^#\d+ +\S+ \S+ UTC +keys\.create +key_/m)
+    expect(text.stdout).toContain('by secret:bob (signature)')
+    const unknown = await cli(['keys', 'history', 'key_0123456789abcdef'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/no key with ID key_0123456789abcdef/)
   })
 })
 
