@@ -70,6 +70,8 @@ CREATE INDEX IF NOT EXISTS audit_by_key_time ON audit_log (key_id, time);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit_log (time);
 CREATE INDEX IF NOT EXISTS audit_by_model_time ON audit_log (model, time);
 CREATE INDEX IF NOT EXISTS audit_by_ip_time ON audit_log (ip, time);
+-- `audit search --outcome` (the newest denied or error records) without reading the many ok ones.
+CREATE INDEX IF NOT EXISTS audit_by_outcome_time ON audit_log (outcome, time);
 
 -- "Who accessed this record?": one row per (record, audit row), for GDPR subject-access requests.
 CREATE TABLE IF NOT EXISTS audit_record_access (

@@ -1,24 +1,27 @@
 /**
- * Checks of what `connectors add` is given, before anything reaches D1. The gateway reads these values at every
- * sign-in (src/oauth/profile-match.ts) and shows the name on its consent page, so a value it would read differently
- * is refused here with the reason instead.
+ * Checks of what `connectors add` is given, before anything is sent: a mistake on the command line is told as a
+ * usage error naming the option. The rules are the gateway's own (src/admin/v1/connectors/input.ts), which the admin
+ * API enforces again on every request.
  */
+import {
+  clientNameProblem,
+  CONNECTION_TTL_SECONDS,
+  LOGIN_MAX,
+  loginProblem,
+  PROFILE_NAME,
+  PROFILE_NAME_RULE,
+  redirectUriProblem,
+  TOKEN_TTL_SECONDS,
+} from '../src/admin/v1/connectors/input'
 import { UsageError } from './errors'
 import { parseDuration } from './key-input'
-import { hasControlCharacters } from './sql'
 
-/** As schema.sql says: shown on the consent page and typed in commands. */
-export const PROFILE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
-
-const LOGIN_MAX = 255
-const CLIENT_NAME_MAX = 100
-/** RFC 8252 §7.3: native apps (Claude Desktop, Claude Code, mcp-remote) receive the code on loopback over http. */
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+export { PROFILE_NAME }
 
 export function checkProfileName(name: string | undefined, what = 'connector NAME'): string {
   if (name === undefined) throw new UsageError(`missing ${what}`)
   if (!PROFILE_NAME.test(name)) {
-    throw new UsageError(`'${name.slice(0, 70)}' is not a valid connector name: 1-63 lowercase letters, digits and -, starting with a letter or digit`)
+    throw new UsageError(`'${name.slice(0, 70)}' is not a valid connector name: ${PROFILE_NAME_RULE}`)
   }
   return name
 }
@@ -35,33 +38,16 @@ export function checkLogins(listed: string | undefined, anyLogin: boolean): stri
   if (anyLogin) return null
   const logins = [...new Set(listed!.split(',').map((login) => login.trim()).filter(Boolean))]
   if (logins.length === 0) throw new UsageError('--logins needs at least one Odoo login')
-  const bad = logins.find((login) => [...login].length > LOGIN_MAX || hasControlCharacters(login))
+  const bad = logins.find((login) => loginProblem(login) !== undefined)
   if (bad !== undefined) throw new UsageError(`--logins: '${bad.slice(0, 40)}' is not an Odoo login (at most ${LOGIN_MAX} characters, no control characters)`)
   return logins
 }
 
 export function checkClientName(name: string | undefined): string | null {
   if (name === undefined) return null
-  if (name.trim() === '' || [...name].length > CLIENT_NAME_MAX || hasControlCharacters(name)) {
-    throw new UsageError(`--client-name must be 1 to ${CLIENT_NAME_MAX} characters, without control characters`)
-  }
+  const problem = clientNameProblem(name)
+  if (problem) throw new UsageError(`--client-name ${problem}`)
   return name
-}
-
-/** Why a redirect URI cannot be pinned, or undefined when it can. */
-function redirectUriProblem(uri: string): string | undefined {
-  if (hasControlCharacters(uri) || /\s/.test(uri)) return 'contains spaces or control characters'
-  let url: URL
-  try {
-    url = new URL(uri)
-  } catch {
-    return 'is not a URL'
-  }
-  // OAuth forbids a fragment in a redirect URI (RFC 6749 §3.1.2); an empty one ('#') counts too.
-  if (uri.includes('#')) return 'must not have a fragment (#...)'
-  if (url.protocol === 'https:') return undefined
-  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined
-  return 'must be https (plain http only on localhost, 127.0.0.1 or [::1])'
 }
 
 /**
@@ -78,16 +64,18 @@ export function checkRedirectUris(given: string[]): string[] {
 
 export interface TtlOption {
   option: 'token-ttl' | 'connection-ttl'
-  /** Durations as the user writes them (parseDuration). */
+  /** Durations as the user writes them (parseDuration), for messages and the default. */
   fallback: string
   min: string
   max: string
+  /** The gateway's bounds, in seconds (the texts above say the same). */
+  seconds: { min: number; max: number }
 }
 
 /** An access token lives 5 minutes to a day: shorter would make clients refresh all the time. */
-export const TOKEN_TTL: TtlOption = { option: 'token-ttl', fallback: '1h', min: '5m', max: '24h' }
+export const TOKEN_TTL: TtlOption = { option: 'token-ttl', fallback: '1h', min: '5m', max: '24h', seconds: TOKEN_TTL_SECONDS }
 /** A connection must sign in again after 1 hour to a year. */
-export const CONNECTION_TTL: TtlOption = { option: 'connection-ttl', fallback: '30d', min: '1h', max: '365d' }
+export const CONNECTION_TTL: TtlOption = { option: 'connection-ttl', fallback: '30d', min: '1h', max: '365d', seconds: CONNECTION_TTL_SECONDS }
 
 /** 3600 → '1h', 2592000 → '30d': the largest unit that divides the value. */
 export function formatDuration(seconds: number): string {
@@ -103,6 +91,6 @@ export function checkTtl(ttl: TtlOption, value: string | undefined): number {
   const range = `${ttl.min} to ${ttl.max}`
   const ms = parseDuration(text)
   if (ms === undefined) throw new UsageError(`--${ttl.option} must be a duration such as 30m, 12h or 7d, from ${range} (got '${text.slice(0, 40)}')`)
-  if (ms < parseDuration(ttl.min)! || ms > parseDuration(ttl.max)!) throw new UsageError(`--${ttl.option} must be from ${range} (got '${text}')`)
+  if (ms < ttl.seconds.min * 1000 || ms > ttl.seconds.max * 1000) throw new UsageError(`--${ttl.option} must be from ${range} (got '${text}')`)
   return ms / 1000
 }

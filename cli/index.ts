@@ -11,6 +11,7 @@ import { alertCommands } from './commands/alerts'
 import { auditCommands } from './commands/audit'
 import { connectionCommands } from './commands/connections'
 import { connectorCommands } from './commands/connectors'
+import { credentialsCommands } from './commands/credentials'
 import { keyCommands } from './commands/keys'
 import { webhookCommands } from './commands/webhooks'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors'
@@ -34,7 +35,7 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 }
 
-const COMMANDS: Command[] = [...keyCommands, ...connectorCommands, ...connectionCommands, ...auditCommands, ...webhookCommands, ...alertCommands]
+const COMMANDS: Command[] = [...keyCommands, ...connectorCommands, ...connectionCommands, ...auditCommands, ...webhookCommands, ...alertCommands, ...credentialsCommands]
 
 const ALL_OPTIONS: OptionSpecs = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((command) => command.options))
 

@@ -18,6 +18,11 @@ export interface Env {
   ALLOWED_ORIGINS: string
   /** Secret: base64 of 32 bytes; seals the Odoo credentials stored in D1. */
   CREDENTIALS_KEY: string
+  /**
+   * Secret, optional: comma-separated older CREDENTIALS_KEY values, which only open what they sealed until
+   * `odoo-mcp credentials reseal` has moved it under CREDENTIALS_KEY (docs/KEY-LIFECYCLE.md, "Rotating CREDENTIALS_KEY").
+   */
+  CREDENTIALS_KEYS_PREVIOUS?: string
   /** Secret: signs the CLI's admin API requests (docs/ADMIN-API.md). Unset (and no Access): the admin API is off. */
   ADMIN_SECRET?: string
   /** Comma-separated addresses / CIDR ranges that may reach the admin API; unset: any (authentication still applies). */

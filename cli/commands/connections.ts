@@ -1,132 +1,99 @@
 /**
- * `odoo-mcp connections list|revoke`: the OAuth connections made through sign-in (docs/OAUTH.md), and the parts of
- * them `connectors show` and `connectors remove` share (connectors.ts).
+ * `odoo-mcp connections list|revoke`, over the admin API (docs/OAUTH.md "Connections"), and the parts of them
+ * `connectors show` and `connectors remove` share (connectors.ts).
  *
  * A connection is one Odoo user signed in through one client under one connector profile, and acts like an API key
- * (its own object, rate limit and audit chain). Revoking one is written to D1, then the gateway is told: its object
- * reloads it and its OAuth grant is dropped (POST /admin/connections/:id/refresh), or else it is refused within the
- * key cache time.
+ * (its own object, rate limit and audit chain). The gateway revokes it in D1 with its admin log record, then its
+ * object reloads it (refused from the next request) and its OAuth grant is dropped.
  */
 import { CONNECTION_ID } from '../../src/oauth/connection-id'
+import { adminRequest, allPages, orSay } from '../admin-api'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
 import { checkProfileName } from '../connector-input'
-import { executeSql, type Row } from '../d1'
-import { CliError, EXIT_OK, UsageError } from '../errors'
-import { formatTable, formatTime, isoOrNull } from '../format'
-import { adminPost } from '../gateway'
-import { sql } from '../sql'
+import { EXIT_OK, UsageError } from '../errors'
+import { formatTable, formatTime } from '../format'
 
-/** The rule of a live connection (`c`, joined to its profile `p`): not revoked, not expired, its profile active. */
-export const liveConnectionSql = (now: number) =>
-  sql`c.revoked_at IS NULL AND c.expires_at > ${now} AND p.removed_at IS NULL AND p.name IS NOT NULL`
-
-export interface Connection {
+/** A connection as GET /admin/v1/connections answers it (docs/ADMIN-API.md). */
+export interface ConnectionApiJson {
   id: string
   profile: string
-  clientName: string
-  clientId: string
-  /** Where the client sends its user back: what `connectors add --redirect-uri` pins. */
-  redirectUri: string
-  odooLogin: string
-  status: string
-  revokedReason: string | null
-  createdAt: number
-  expiresAt: number
-  revokedAt: number | null
-  lastUsedAt: number | null
+  client_name: string
+  client_id: string
+  redirect_uri: string
+  odoo_login: string
+  odoo_uid: number | null
+  status: 'live' | 'expired' | 'revoked'
+  revoked_reason: string | null
+  created_at: string
+  expires_at: string
+  revoked_at: string | null
+  last_used_at: string | null
 }
 
-export function connectionsSelect(now: number, filter: { profile?: string; all: boolean }): string {
-  const conditions = [...(filter.profile ? [sql`c.profile = ${filter.profile}`] : []), ...(filter.all ? [] : [liveConnectionSql(now)])]
-  return `SELECT c.id, c.profile, c.client_name, c.client_id, c.redirect_uri, c.odoo_login, c.created_at, c.expires_at, c.revoked_at, c.revoked_reason,
-                 c.last_used_at, (p.name IS NOT NULL AND p.removed_at IS NULL) AS profile_active
-            FROM connections c LEFT JOIN connector_profiles p ON p.name = c.profile
-           ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY c.created_at`
-}
+export const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso))
 
-/** As the gateway sees it (oauth/connection-store.ts): revoked, or revoked with its profile, or expired, or live. */
-export function connectionOf(row: Row, now: number): Connection {
-  const revokedReason = (row.revoked_reason as string | null) ?? (Number(row.profile_active) ? null : 'profile_removed')
-  const revoked = row.revoked_at !== null || !Number(row.profile_active)
+/** The JSON `connections list` and `connectors show` print (camelCase, as since the first release). */
+export function connectionJson(connection: ConnectionApiJson) {
   return {
-    id: String(row.id),
-    profile: String(row.profile),
-    clientName: String(row.client_name),
-    clientId: String(row.client_id),
-    redirectUri: String(row.redirect_uri),
-    odooLogin: String(row.odoo_login),
-    status: revoked ? 'revoked' : Number(row.expires_at) <= now ? 'expired' : 'live',
-    revokedReason: revoked ? revokedReason : null,
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    revokedAt: (row.revoked_at as number | null) ?? null,
-    lastUsedAt: (row.last_used_at as number | null) ?? null,
+    id: connection.id,
+    profile: connection.profile,
+    clientName: connection.client_name,
+    clientId: connection.client_id,
+    /** Where the client sends its user back: what `connectors add --redirect-uri` pins. */
+    redirectUri: connection.redirect_uri,
+    odooLogin: connection.odoo_login,
+    status: connection.status,
+    revokedReason: connection.revoked_reason,
+    createdAt: connection.created_at,
+    expiresAt: connection.expires_at,
+    revokedAt: connection.revoked_at,
+    lastUsedAt: connection.last_used_at,
   }
 }
 
-export function connectionJson(connection: Connection) {
-  return {
-    ...connection,
-    createdAt: isoOrNull(connection.createdAt),
-    expiresAt: isoOrNull(connection.expiresAt),
-    revokedAt: isoOrNull(connection.revokedAt),
-    lastUsedAt: isoOrNull(connection.lastUsedAt),
-  }
-}
-
-export function connectionsTable(connections: Connection[], withStatus: boolean): string {
+export function connectionsTable(connections: ConnectionApiJson[], withStatus: boolean): string {
   const headers = ['ID', 'PROFILE', 'CLIENT', 'ODOO LOGIN', 'CREATED', 'EXPIRES', 'LAST USED', ...(withStatus ? ['STATUS'] : [])]
   const rows = connections.map((connection) => [
     connection.id,
     connection.profile,
-    connection.clientName,
-    connection.odooLogin,
-    formatTime(connection.createdAt),
-    formatTime(connection.expiresAt),
-    formatTime(connection.lastUsedAt, 'never'),
-    ...(withStatus ? [connection.revokedReason ? `revoked (${connection.revokedReason})` : connection.status] : []),
+    connection.client_name,
+    connection.odoo_login,
+    formatTime(ms(connection.created_at)),
+    formatTime(ms(connection.expires_at)),
+    formatTime(ms(connection.last_used_at), 'never'),
+    ...(withStatus ? [connection.revoked_reason ? `revoked (${connection.revoked_reason})` : connection.status] : []),
   ])
   return formatTable(headers, rows)
 }
 
+/** The live connections (of one profile), every page. */
+export function liveConnections(context: CommandContext, profile?: string): Promise<ConnectionApiJson[]> {
+  return allPages<ConnectionApiJson>(context, '/connections', { profile, status: 'live' })
+}
+
 /**
- * Tells the gateway about revoked connections, one call each, and says on stderr when the change applies (like
- * `keys revoke`): stdout keeps exactly the documented output. Stops at the first gateway that cannot be reached,
- * rather than waiting out the timeout once per connection.
+ * Says on stderr whether revocations applied at once (stdout keeps exactly the documented output): the objects
+ * reloaded and the OAuth grants were dropped, or else the connections are refused within the key cache time.
  */
-export async function applyNow(context: CommandContext, ids: string[]): Promise<boolean> {
-  let reloaded = 0
-  let grants = 0
-  let failure: { gateway?: string; reason: string } | undefined
-  for (const id of ids) {
-    const call = await adminPost<{ grant_revoked?: boolean }>(context, `/admin/connections/${id}/refresh`)
-    if (call.ok) {
-      reloaded++
-      if (call.body?.grant_revoked) grants++
-      continue
-    }
-    failure = call
-    if (call.status === undefined) break
-  }
-  if (ids.length === 0) return true
-  const what = ids.length === 1 ? 'the connection' : `${ids.length} connections`
-  if (failure) {
-    const where = failure.gateway ? ` at ${failure.gateway}` : ''
+export function sayRevocationsApplied(context: CommandContext, count: number, applied: boolean, grantsRevoked: number): void {
+  if (count === 0) return
+  const what = count === 1 ? 'the connection' : `${count} connections`
+  if (!applied) {
     context.io.stderr.write(
-      `Could not tell the gateway${where} about ${reloaded === 0 ? what : `${ids.length - reloaded} of ${ids.length} connections`} ` +
-        `(${failure.reason}): ${ids.length === 1 ? 'it is' : 'they are'} refused within the key cache time (KEY_CACHE_TTL_SECONDS, 30 s by default).\n`,
+      `Recorded, but not every connection's object could reload at once: ${count === 1 ? 'it is' : 'they are'} refused within ` +
+        'KEY_CACHE_TTL_SECONDS (30 s by default).\n',
     )
-    return false
+    return
   }
-  const dropped = grants === 0 ? '' : grants === reloaded ? ` and dropped ${ids.length === 1 ? 'its OAuth grant' : 'their OAuth grants'}` : ` and dropped ${grants} OAuth grants`
+  const dropped =
+    grantsRevoked === 0 ? '' : grantsRevoked === count ? ` and dropped ${count === 1 ? 'its OAuth grant' : 'their OAuth grants'}` : ` and dropped ${grantsRevoked} OAuth grants`
   context.io.stderr.write(`Applied now: the gateway reloaded ${what}${dropped}.\n`)
-  return true
 }
 
 export const GATEWAY_NOTE =
-  'The change is written to D1, then the gateway is told to apply it at once (--gateway, ODOO_MCP_GATEWAY_URL; local ' +
-  'default http://127.0.0.1:8787): the connection is refused from the next request and its OAuth grant is dropped. If ' +
-  'the gateway cannot be reached, the connection is refused within KEY_CACHE_TTL_SECONDS.'
+  'The gateway (--gateway, ODOO_MCP_GATEWAY_URL; local default: the one `npm start` runs) revokes in D1, records ' +
+  'the change in the admin log, and applies it at once: the connection is refused from the next request and its ' +
+  'OAuth grant is dropped.'
 
 const connectionsList: Command = {
   name: 'connections list',
@@ -147,8 +114,7 @@ const connectionsList: Command = {
     const profileOption = stringOption(context, 'profile')
     const profile = profileOption === undefined ? undefined : checkProfileName(profileOption, '--profile NAME')
     const all = context.values.all === true
-    const [rows = []] = await executeSql(context.target, connectionsSelect(context.now, { ...(profile ? { profile } : {}), all }))
-    const connections = rows.map((row) => connectionOf(row, context.now))
+    const connections = await allPages<ConnectionApiJson>(context, '/connections', { profile, status: all ? undefined : 'live' })
     if (context.json) printJson(context, connections.map(connectionJson))
     else if (connections.length === 0) print(context, all ? 'No connections.' : 'No live connections.')
     else print(context, connectionsTable(connections, all))
@@ -173,28 +139,21 @@ const connectionsRevoke: Command = {
   synopsis: 'ID [--json]',
   description: [
     'Revokes a connection for good (reason admin): its tokens are refused; the user may sign in again while the',
-    'connector allows it. Revoking a revoked connection changes nothing.',
+    'connector allows it. Revoking a revoked connection changes nothing, but the gateway applies it again.',
     GATEWAY_NOTE,
   ].join('\n'),
   options: {},
   arity: 1,
   async run(context) {
     const id = connectionIdArgument(context)
-    const [updated = [], rows = []] = await executeSql(
-      context.target,
-      [
-        sql`UPDATE connections SET revoked_at = ${context.now}, revoked_reason = 'admin' WHERE id = ${id} AND revoked_at IS NULL RETURNING id`,
-        sql`SELECT client_name, odoo_login, profile, revoked_at, revoked_reason FROM connections WHERE id = ${id}`,
-      ].join(';\n'),
+    const revoked = await orSay(
+      adminRequest<ConnectionApiJson & { already_revoked: boolean; applied: boolean; grant_revoked: boolean }>(context, 'POST', `/connections/${id}/revoke`, { body: {} }),
+      { connection_not_found: `no connection with ID ${id}` },
     )
-    const row = rows[0]
-    if (!row) throw new CliError(`no connection with ID ${id}`)
-    const alreadyRevoked = updated.length === 0
-    await applyNow(context, [id])
-    const revokedAt = Number(row.revoked_at)
-    const who = `${String(row.client_name)} as ${String(row.odoo_login)}, connector ${String(row.profile)}`
-    if (context.json) printJson(context, { id, revokedAt: isoOrNull(revokedAt), revokedReason: row.revoked_reason, alreadyRevoked })
-    else if (alreadyRevoked) print(context, `Connection ${id} (${who}) was already revoked on ${formatTime(revokedAt)} (${String(row.revoked_reason)}).`)
+    sayRevocationsApplied(context, 1, revoked.applied, revoked.grant_revoked ? 1 : 0)
+    const who = `${revoked.client_name} as ${revoked.odoo_login}, connector ${revoked.profile}`
+    if (context.json) printJson(context, { id, revokedAt: revoked.revoked_at, revokedReason: revoked.revoked_reason, alreadyRevoked: revoked.already_revoked })
+    else if (revoked.already_revoked) print(context, `Connection ${id} (${who}) was already revoked on ${formatTime(ms(revoked.revoked_at))} (${revoked.revoked_reason}).`)
     else print(context, `Revoked connection ${id} (${who}).`)
     return EXIT_OK
   },

@@ -1,24 +1,23 @@
 /**
- * `odoo-mcp connectors add|list|show|remove`: the connector profiles of OAuth sign-in (docs/OAUTH.md).
- *
- * A connector profile says who may connect through OAuth (Odoo logins, client, redirect URIs) and with which policy.
- * The gateway reads profiles from D1 at every sign-in, so adding or removing one needs no call to it; removing one
- * revokes its connections, and those the gateway is told about (connections.ts, which also has
- * `odoo-mcp connections list|revoke`).
+ * `odoo-mcp connectors add|list|show|remove`: the connector profiles of OAuth sign-in (docs/OAUTH.md), over the admin
+ * API. A connector profile says who may connect through OAuth (Odoo logins, client, redirect URIs) and with which
+ * policy. The gateway checks every value again, records each change in the admin log, and applies a removal at once
+ * (its connections are revoked, reloaded and their OAuth grants dropped). `odoo-mcp connections list|revoke` are in
+ * connections.ts.
  */
-import type { ConnectorProfile } from '../../src/oauth/connector-profile'
-import { print, printJson, stringOption, type Command } from '../command'
+import { adminRequest, allPages, orSay } from '../admin-api'
+import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
 import { checkClientName, checkLogins, checkProfileName, checkRedirectUris, checkTtl, CONNECTION_TTL, formatDuration, TOKEN_TTL } from '../connector-input'
-import { executeSql, type Row } from '../d1'
 import { CliError, EXIT_OK, UsageError } from '../errors'
-import { formatTable, formatTime, isoOrNull } from '../format'
+import { formatTable, formatTime } from '../format'
 import { readPolicyFile } from '../policy'
 import { sql } from '../sql'
-import { applyNow, connectionJson, connectionOf, connectionsSelect, connectionsTable, GATEWAY_NOTE, liveConnectionSql } from './connections'
+import { connectionJson, connectionsTable, GATEWAY_NOTE, liveConnections, ms, sayRevocationsApplied } from './connections'
 
 /**
  * Revokes the connections left unrevoked under a profile that is not active (removed, or its row deleted): the
  * gateway counts them revoked only through the profile, so re-adding the name must not bring them back to life.
+ * Only for `npm start`'s demo connector (cli/start/demo-connector.ts), which writes its local D1 directly.
  */
 export function retireOrphanedConnectionsSql(name: string, now: number): string {
   return sql`UPDATE connections SET revoked_at = ${now}, revoked_reason = 'profile_removed'
@@ -26,47 +25,34 @@ export function retireOrphanedConnectionsSql(name: string, now: number): string 
                 AND NOT EXISTS (SELECT 1 FROM connector_profiles WHERE name = ${name} AND removed_at IS NULL)`
 }
 
-/** A profile as the gateway reads it, and what the CLI shows besides. */
-interface Profile extends ConnectorProfile {
-  removedAt: number | null
-  liveConnections: number
+/** A profile as GET /admin/v1/connectors answers it (docs/ADMIN-API.md). */
+interface ProfileApiJson {
+  name: string
+  status: 'active' | 'removed'
+  logins: string[] | null
+  client_name: string | null
+  redirect_uris: string[]
+  token_ttl_seconds: number
+  connection_ttl_seconds: number
+  live_connections: number
+  created_at: string
+  removed_at: string | null
+  policy?: unknown
 }
 
-function profileOf(row: Row): Profile {
-  return {
-    name: String(row.name),
-    policy: String(row.policy),
-    logins: row.logins === null ? null : (JSON.parse(String(row.logins)) as string[]),
-    clientName: (row.client_name as string | null) ?? null,
-    redirectUris: JSON.parse(String(row.redirect_uris)) as string[],
-    tokenTtlSeconds: Number(row.token_ttl_seconds),
-    connectionTtlSeconds: Number(row.connection_ttl_seconds),
-    createdAt: Number(row.created_at),
-    removedAt: (row.removed_at as number | null) ?? null,
-    liveConnections: Number(row.live ?? 0),
-  }
-}
-
-function profileJson(profile: Profile) {
+/** The JSON `connectors` commands print (camelCase, as since the first release). */
+function profileJson(profile: ProfileApiJson) {
   return {
     name: profile.name,
     logins: profile.logins,
-    clientName: profile.clientName,
-    redirectUris: profile.redirectUris,
-    tokenTtlSeconds: profile.tokenTtlSeconds,
-    connectionTtlSeconds: profile.connectionTtlSeconds,
-    liveConnections: profile.liveConnections,
-    createdAt: isoOrNull(profile.createdAt),
-    removedAt: isoOrNull(profile.removedAt),
+    clientName: profile.client_name,
+    redirectUris: profile.redirect_uris,
+    tokenTtlSeconds: profile.token_ttl_seconds,
+    connectionTtlSeconds: profile.connection_ttl_seconds,
+    liveConnections: profile.live_connections,
+    createdAt: profile.created_at,
+    removedAt: profile.removed_at,
   }
-}
-
-/** With each profile's live connections, counted by the same rule as `connections list` (connections.ts). */
-function profileSelect(now: number, where: string): string {
-  return `SELECT p.name, p.policy, p.logins, p.client_name, p.redirect_uris, p.token_ttl_seconds, p.connection_ttl_seconds,
-                 p.created_at, p.removed_at,
-                 (SELECT COUNT(*) FROM connections c WHERE c.profile = p.name AND ${liveConnectionSql(now)}) AS live
-            FROM connector_profiles p WHERE ${where} ORDER BY p.name`
 }
 
 const add: Command = {
@@ -80,7 +66,8 @@ const add: Command = {
     'Who may sign in is required: --logins lists the Odoo logins, --any-login admits every Odoo user.',
     '--client-name only narrows which profiles a client is offered (any client can call itself "Claude"); pin the',
     "client's --redirect-uri to bind a profile to it (exact match; https, or http on localhost with any port).",
-    'A name that was removed may be added again; its earlier connections stay revoked.',
+    'A removed name is not used again (a sign-in under way when it was removed could otherwise finish under the new',
+    'profile): choose another name. The addition is recorded in the admin log with the policy and settings.',
   ].join('\n'),
   options: {
     policy: { type: 'string', value: 'FILE', description: 'JSON policy document of every connection (required)' },
@@ -111,37 +98,26 @@ const add: Command = {
     const connectionTtl = checkTtl(CONNECTION_TTL, stringOption(context, 'connection-ttl'))
     const file = stringOption(context, 'policy')
     if (file === undefined) throw new UsageError('missing --policy FILE: the policy every connection of this connector works under')
-    const policy = (await readPolicyFile(file))!
-    // A removed profile of that name is replaced as a whole; an active one is left alone (RETURNING nothing).
-    const [, inserted = []] = await executeSql(
-      context.target,
-      [
-        retireOrphanedConnectionsSql(name, context.now),
-        sql`INSERT INTO connector_profiles (name, policy, logins, client_name, redirect_uris, token_ttl_seconds, connection_ttl_seconds, created_at)
-            VALUES (${name}, ${policy}, ${logins === null ? null : JSON.stringify(logins)}, ${clientName}, ${JSON.stringify(redirectUris)},
-                    ${tokenTtl}, ${connectionTtl}, ${context.now})
-            ON CONFLICT (name) DO UPDATE SET policy = excluded.policy, logins = excluded.logins, client_name = excluded.client_name,
-              redirect_uris = excluded.redirect_uris, token_ttl_seconds = excluded.token_ttl_seconds,
-              connection_ttl_seconds = excluded.connection_ttl_seconds, created_at = excluded.created_at, removed_at = NULL
-            WHERE connector_profiles.removed_at IS NOT NULL
-            RETURNING name`,
-      ].join(';\n'),
+    const policy = JSON.parse((await readPolicyFile(file))!) as unknown
+    const profile = await orSay(
+      adminRequest<ProfileApiJson>(context, 'POST', '/connectors', {
+        body: {
+          name,
+          policy,
+          ...(logins === null ? { any_login: true } : { logins }),
+          client_name: clientName,
+          redirect_uris: redirectUris,
+          token_ttl_seconds: tokenTtl,
+          connection_ttl_seconds: connectionTtl,
+        },
+      }),
+      {
+        connector_exists: `a connector named ${name} already exists: remove it first (\`odoo-mcp connectors remove ${name}\`), or choose another name`,
+        connector_removed:
+          `the connector ${name} was removed, and a removed name is not used again (a sign-in under way when it was removed ` +
+          'could otherwise finish under the new profile): choose another name',
+      },
     )
-    if (inserted.length === 0) {
-      throw new CliError(`a connector named ${name} already exists: remove it first (\`odoo-mcp connectors remove ${name}\`), or choose another name`)
-    }
-    const profile: Profile = {
-      name,
-      policy,
-      logins,
-      clientName,
-      redirectUris,
-      tokenTtlSeconds: tokenTtl,
-      connectionTtlSeconds: connectionTtl,
-      createdAt: context.now,
-      removedAt: null,
-      liveConnections: 0,
-    }
     if (context.json) {
       printJson(context, profileJson(profile))
       return EXIT_OK
@@ -149,9 +125,9 @@ const add: Command = {
     print(
       context,
       [
-        `Added connector ${name}${context.target.remote ? ' in the deployed database' : ''}: ${logins === null ? 'any Odoo user' : logins.join(', ')} may sign in` +
+        `Added connector ${name}${context.target.remote ? ' on the deployed gateway' : ''}: ${logins === null ? 'any Odoo user' : logins.join(', ')} may sign in` +
           `${clientName === null ? '' : ` through ${clientName}`}${redirectUris.length ? ` (redirect URIs: ${redirectUris.join(' ')})` : ''}.`,
-        `Tokens last ${formatDuration(tokenTtl)}; a connection signs in again after ${formatDuration(connectionTtl)}.`,
+        `Tokens last ${formatDuration(profile.token_ttl_seconds)}; a connection signs in again after ${formatDuration(profile.connection_ttl_seconds)}.`,
         'MCP clients connect to <PUBLIC_URL>/mcp (OAuth must be on: PUBLIC_URL set on the gateway).',
       ].join('\n'),
     )
@@ -167,8 +143,7 @@ const list: Command = {
   options: {},
   arity: 0,
   async run(context) {
-    const [rows = []] = await executeSql(context.target, profileSelect(context.now, 'p.removed_at IS NULL'))
-    const profiles = rows.map(profileOf)
+    const profiles = await allPages<ProfileApiJson>(context, '/connectors', { status: 'active' })
     if (context.json) {
       printJson(context, profiles.map(profileJson))
       return EXIT_OK
@@ -180,23 +155,19 @@ const list: Command = {
     const table = profiles.map((profile) => [
       profile.name,
       profile.logins === null ? 'any' : profile.logins.join(','),
-      profile.clientName ?? 'any',
-      profile.redirectUris.length === 0 ? 'any' : String(profile.redirectUris.length),
-      formatDuration(profile.tokenTtlSeconds),
-      String(profile.liveConnections),
-      formatTime(profile.createdAt),
+      profile.client_name ?? 'any',
+      profile.redirect_uris.length === 0 ? 'any' : String(profile.redirect_uris.length),
+      formatDuration(profile.token_ttl_seconds),
+      String(profile.live_connections),
+      formatTime(ms(profile.created_at)),
     ])
     print(context, formatTable(['NAME', 'LOGINS', 'CLIENT', 'REDIRECT URIS', 'TOKEN TTL', 'LIVE', 'CREATED'], table))
     return EXIT_OK
   },
 }
 
-function parsedPolicy(policy: string): unknown {
-  try {
-    return JSON.parse(policy)
-  } catch {
-    return policy
-  }
+async function fetchProfile(context: CommandContext, name: string): Promise<ProfileApiJson> {
+  return orSay(adminRequest<ProfileApiJson>(context, 'GET', `/connectors/${name}`), { connector_not_found: `no connector named ${name}` })
 }
 
 const show: Command = {
@@ -208,27 +179,22 @@ const show: Command = {
   arity: 1,
   async run(context) {
     const name = checkProfileName(context.args[0])
-    const [rows = [], connectionRows = []] = await executeSql(
-      context.target,
-      [profileSelect(context.now, sql`p.name = ${name}`), connectionsSelect(context.now, { profile: name, all: false })].join(';\n'),
-    )
-    if (rows.length === 0) throw new CliError(`no connector named ${name}`)
-    const profile = profileOf(rows[0]!)
-    const connections = connectionRows.map((row) => connectionOf(row, context.now))
+    const profile = await fetchProfile(context, name)
+    const connections = await liveConnections(context, name)
     if (context.json) {
-      printJson(context, { ...profileJson(profile), policy: parsedPolicy(profile.policy), connections: connections.map(connectionJson) })
+      printJson(context, { ...profileJson(profile), policy: profile.policy ?? null, connections: connections.map(connectionJson) })
       return EXIT_OK
     }
     const lines: [string, string][] = [
       ['Name', profile.name],
-      ['Status', profile.removedAt === null ? 'active' : `removed on ${formatTime(profile.removedAt)}`],
+      ['Status', profile.removed_at === null ? 'active' : `removed on ${formatTime(ms(profile.removed_at))}`],
       ['Logins', profile.logins === null ? 'any Odoo user' : profile.logins.join(', ')],
-      ['Client name', profile.clientName ?? 'any'],
-      ['Redirect URIs', profile.redirectUris.length === 0 ? 'any the client registered' : profile.redirectUris.join('\n')],
-      ['Token TTL', formatDuration(profile.tokenTtlSeconds)],
-      ['Connection TTL', formatDuration(profile.connectionTtlSeconds)],
-      ['Created', formatTime(profile.createdAt)],
-      ['Policy', JSON.stringify(parsedPolicy(profile.policy), null, 2)],
+      ['Client name', profile.client_name ?? 'any'],
+      ['Redirect URIs', profile.redirect_uris.length === 0 ? 'any the client registered' : profile.redirect_uris.join('\n')],
+      ['Token TTL', formatDuration(profile.token_ttl_seconds)],
+      ['Connection TTL', formatDuration(profile.connection_ttl_seconds)],
+      ['Created', formatTime(ms(profile.created_at))],
+      ['Policy', JSON.stringify(profile.policy ?? null, null, 2)],
     ]
     const width = 16
     print(context, lines.map(([label, value]) => `${(label + ':').padEnd(width)}${value.replaceAll('\n', '\n' + ' '.repeat(width))}`).join('\n'))
@@ -244,30 +210,26 @@ const remove: Command = {
   synopsis: 'NAME [--json]',
   description: [
     'Removes a connector profile: no new sign-ins through it, and each of its connections is revoked',
-    "(reason profile_removed). The name may be added again later; the revoked connections stay revoked.",
+    '(reason profile_removed). The name is not used again; the admin log keeps the policy and settings it had.',
     GATEWAY_NOTE,
   ].join('\n'),
   options: {},
   arity: 1,
   async run(context) {
     const name = checkProfileName(context.args[0])
-    const now = context.now
-    const [removed = [], revoked = []] = await executeSql(
-      context.target,
-      [
-        sql`UPDATE connector_profiles SET removed_at = ${now} WHERE name = ${name} AND removed_at IS NULL RETURNING name`,
-        // Only if this very call removed it; then every connection not yet revoked, expired ones too, so none
-        // comes back if the name is added again.
-        sql`UPDATE connections SET revoked_at = ${now}, revoked_reason = 'profile_removed'
-             WHERE profile = ${name} AND revoked_at IS NULL
-               AND EXISTS (SELECT 1 FROM connector_profiles WHERE name = ${name} AND removed_at = ${now})
-             RETURNING id`,
-      ].join(';\n'),
+    const removed = await orSay(
+      adminRequest<{ name: string; removed_at: string; already_removed: boolean; revoked_connections: string[]; applied: boolean; grants_revoked: number }>(
+        context,
+        'POST',
+        `/connectors/${name}/remove`,
+        { body: {} },
+      ),
+      { connector_not_found: `no active connector named ${name}` },
     )
-    if (removed.length === 0) throw new CliError(`no active connector named ${name}`)
-    const ids = revoked.map((row) => String(row.id))
-    const appliedNow = await applyNow(context, ids)
-    if (context.json) printJson(context, { name, removedAt: isoOrNull(now), revokedConnections: ids, appliedNow })
+    if (removed.already_removed) throw new CliError(`no active connector named ${name}: it was removed on ${formatTime(ms(removed.removed_at))}`)
+    const ids = removed.revoked_connections
+    sayRevocationsApplied(context, ids.length, removed.applied, removed.grants_revoked)
+    if (context.json) printJson(context, { name, removedAt: removed.removed_at, revokedConnections: ids, appliedNow: removed.applied })
     else print(context, `Removed connector ${name}; ${ids.length === 1 ? '1 connection' : `${ids.length} connections`} revoked.`)
     return EXIT_OK
   },

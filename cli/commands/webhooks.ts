@@ -1,19 +1,18 @@
-/** `odoo-mcp webhooks source add|add|list|remove|deliveries|redeliver`: webhook sources and subscriptions in D1. */
-import { lookup } from 'node:dns/promises'
+/**
+ * `odoo-mcp webhooks source add|list|revoke`, `webhooks add|list|remove|rotate-secret|deliveries|redeliver`: webhook
+ * sources, subscriptions and deliveries, over the admin API (/admin/v1/webhooks, docs/ADMIN-API.md). The gateway
+ * makes the secrets (a source's URL token, a subscription's signing secret), keeps them hashed or sealed, and answers
+ * them once; the CLI prints them once.
+ */
 import { readFile } from 'node:fs/promises'
-import { sealSecret, sha256Hex } from '../../src/lib/crypto'
-import { bytesToHex } from '../../src/lib/encoding'
-import { ALERTS_MODEL } from '../../src/alerts/rules'
-import { generateWebhookSecret, isValidWebhookSecret } from '../../src/webhooks/signing'
-import { checkAddress, checkWebhookUrl } from '../../src/webhooks/url-guard'
+import { adminRequest, allPages, AdminApiError, orSay } from '../admin-api'
+import { isValidWebhookSecret } from '../../src/webhooks/signing'
+import { checkWebhookUrl } from '../../src/webhooks/url-guard'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
-import { loadCredentialsKey } from '../credentials'
-import { executeSql } from '../d1'
 import { CliError, EXIT_OK, UsageError } from '../errors'
-import { formatTable, formatTime, isoOrNull } from '../format'
-import { adminPost, gatewayUrl, LOCAL_GATEWAY_URL } from '../gateway'
+import { formatTable, formatTime } from '../format'
+import { gatewayUrl } from '../gateway'
 import { parseMoment } from '../key-input'
-import { sql } from '../sql'
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 const SUBSCRIPTION_ID = /^whk_[0-9a-f]{16}$/
@@ -22,8 +21,39 @@ const MODEL = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 const EVENT = /^[a-z][a-z0-9_]{0,31}$/
 
-const random = (bytes: number) => bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)))
+/** A subscription as GET /admin/v1/webhooks/subscriptions answers it. */
+interface SubscriptionJson {
+  id: string
+  url: string
+  models: string[]
+  events: string[] | null
+  fields: '*' | string[]
+  status: 'active' | 'disabled'
+  disabled_reason: string | null
+  created_at: string
+}
 
+/** A delivery as GET /admin/v1/webhooks/deliveries answers it. */
+interface DeliveryJson {
+  id: string
+  event_id: string
+  status: string
+  attempts: number
+  last_status: number | null
+  last_error: string | null
+  created_at: string
+  updated_at: string
+}
+
+interface SourceJson {
+  name: string
+  status: 'active' | 'revoked'
+  created_at: string
+  revoked_at: string | null
+}
+
+/** How many deliveries `webhooks deliveries` shows: the most recent ones. */
+const RECENT_DELIVERIES = 50
 
 function list(value: string, what: string, pattern: RegExp): string[] {
   const items = value.split(',').map((item) => item.trim()).filter(Boolean)
@@ -39,31 +69,25 @@ function argument(context: CommandContext, pattern: RegExp, what: string): strin
   return value
 }
 
-/** Local development may deliver to loopback; a deployed gateway never does. */
-const allowLoopback = (context: CommandContext) => !context.target.remote
-
-/** The URL's host must resolve to public addresses only (checked again before every delivery). */
-async function checkTarget(context: CommandContext, url: string): Promise<string> {
-  const verdict = checkWebhookUrl(url, allowLoopback(context))
+/**
+ * The URL rules the gateway applies, checked before asking it (no DNS here: the gateway resolves the host). Local
+ * development may deliver to loopback; a deployed gateway never does.
+ */
+function precheckUrl(context: CommandContext, url: string): void {
+  const verdict = checkWebhookUrl(url, !context.target.remote)
   if (!verdict.ok) throw new CliError(`--url refused: ${verdict.reason}`)
-  const host = verdict.url.hostname.replace(/^\[|\]$/g, '')
-  let addresses: { address: string }[]
-  try {
-    addresses = await lookup(host, { all: true })
-  } catch (error) {
-    throw new CliError(`--url refused: cannot resolve ${host} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
-  }
-  for (const { address } of addresses) {
-    const check = checkAddress(address, allowLoopback(context))
-    if (!check.ok) throw new CliError(`--url refused: ${host} resolves to ${check.reason}`)
-  }
-  return verdict.url.toString()
 }
 
-/** The secret from --secret-file (checked), or a freshly generated one. */
-async function secretFromOption(context: CommandContext): Promise<string> {
+/** The gateway's refusal of a URL (its rules, or where the host resolves), as the CLI has always said it. */
+function urlRefused(error: unknown): never {
+  if (error instanceof AdminApiError && error.code === 'webhook_url_refused') throw new CliError(`--url refused: ${error.details[0] ?? error.message}`)
+  throw error
+}
+
+/** The secret from --secret-file (checked), or undefined: the gateway generates one. */
+async function secretFromOption(context: CommandContext): Promise<string | undefined> {
   const file = stringOption(context, 'secret-file')
-  if (file === undefined) return generateWebhookSecret()
+  if (file === undefined) return undefined
   const secret = (
     await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new CliError(`cannot read --secret-file ${file}: ${error.code ?? error.message}`)
@@ -72,6 +96,11 @@ async function secretFromOption(context: CommandContext): Promise<string> {
   if (!isValidWebhookSecret(secret)) throw new CliError('the secret must be whsec_ followed by base64 of 24 to 64 bytes')
   return secret
 }
+
+const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso))
+
+// Requests whose body or answer holds a secret (a URL token, a signing secret) are marked secretPayload: never over
+// plain http to anything but loopback.
 
 const sourceAdd: Command = {
   name: 'webhooks source add',
@@ -86,16 +115,48 @@ const sourceAdd: Command = {
   arity: 1,
   async run(context) {
     const name = argument(context, SOURCE_NAME, 'source NAME (lowercase letters, digits and -)')
-    const token = random(24)
-    const [inserted = []] = await executeSql(
-      context.target,
-      sql`INSERT OR IGNORE INTO webhook_sources (name, token_hash, created_at) VALUES (${name}, ${await sha256Hex(token)}, ${context.now}) RETURNING name`,
-    )
-    if (inserted.length === 0) throw new CliError(`a source named ${name} already exists`)
-    const base = gatewayUrl(context) ?? (context.target.remote ? 'https://<your gateway>' : LOCAL_GATEWAY_URL)
-    const url = `${base}/hooks/odoo/${name}/${token}`
-    if (context.json) printJson(context, { name, url, token })
+    const created = await orSay(adminRequest<{ name: string; token: string; path: string }>(context, 'POST', '/webhooks/sources', { body: { name }, secretPayload: true }), {
+      source_exists: `a source named ${name} already exists`,
+    })
+    const url = `${gatewayUrl(context)}${created.path}`
+    if (context.json) printJson(context, { name, url, token: created.token })
     else print(context, [`Created webhook source ${name}. Paste this URL into Odoo (shown once):`, '', `    ${url}`, ''].join('\n'))
+    return EXIT_OK
+  },
+}
+
+const sourceList: Command = {
+  name: 'webhooks source list',
+  summary: 'List webhook sources (never their tokens)',
+  synopsis: '[--json]',
+  description: 'Lists the sources Odoo may post to, with their status (active, revoked). Their URL tokens are never shown again.',
+  options: {},
+  arity: 0,
+  async run(context) {
+    const sources = await allPages<SourceJson>(context, '/webhooks/sources')
+    if (context.json) printJson(context, sources.map((s) => ({ name: s.name, status: s.status, createdAt: s.created_at, revokedAt: s.revoked_at })))
+    else if (sources.length === 0) print(context, 'No sources yet. Add one with `odoo-mcp webhooks source add NAME`.')
+    else print(context, formatTable(['NAME', 'CREATED', 'STATUS'], sources.map((s) => [s.name, formatTime(ms(s.created_at)), s.status === 'revoked' ? `revoked ${formatTime(ms(s.revoked_at))}` : s.status])))
+    return EXIT_OK
+  },
+}
+
+const sourceRevoke: Command = {
+  name: 'webhooks source revoke',
+  summary: "Revoke a webhook source: Odoo's posts to its URL are refused from now on",
+  synopsis: 'NAME [--json]',
+  description: 'Revokes a source for good (a leaked URL, an Odoo that is gone): its URL answers 401. The name is not reused.',
+  options: {},
+  arity: 1,
+  async run(context) {
+    const name = argument(context, SOURCE_NAME, 'source NAME (lowercase letters, digits and -)')
+    const result = await orSay(
+      adminRequest<{ revoked_at: string; already_revoked: boolean }>(context, 'POST', `/webhooks/sources/${name}/revoke`, { body: {} }),
+      { source_not_found: `no source named ${name}` },
+    )
+    if (context.json) printJson(context, { name, revokedAt: result.revoked_at, alreadyRevoked: result.already_revoked })
+    else if (result.already_revoked) print(context, `Source ${name} was already revoked on ${formatTime(ms(result.revoked_at))}.`)
+    else print(context, `Revoked source ${name}.`)
     return EXIT_OK
   },
 }
@@ -106,9 +167,10 @@ const add: Command = {
   synopsis: '--url URL (--models M1,M2 [--events create,write] [--fields F1,F2|*] | --alerts) [--secret-file F] [--json]',
   description: [
     'Delivers events of these models to URL, signed with HMAC-SHA256 (Standard Webhooks and GitHub-style headers).',
-    'URL must be https and public (plain http on loopback only for a local gateway). --fields is the payload',
-    'allowlist ("*": every field Odoo sends except sensitive ones). Without --secret-file a whsec_ secret is',
-    'generated; it is printed once. --alerts subscribes to the security alerts instead of Odoo events.',
+    'URL must be https and public (plain http on loopback only for a local gateway); the gateway checks every',
+    'address its host resolves to. --fields is the payload allowlist ("*": every field Odoo sends except sensitive',
+    'ones). Without --secret-file the gateway generates a whsec_ secret; it is printed once. --alerts subscribes to',
+    'the security alerts instead of Odoo events.',
   ].join('\n'),
   options: {
     url: { type: 'string', value: 'URL', description: 'Receiver URL (required)' },
@@ -120,29 +182,25 @@ const add: Command = {
   },
   arity: 0,
   async run(context) {
-    const urlText = stringOption(context, 'url')
-    if (!urlText) throw new UsageError('--url is required')
+    const url = stringOption(context, 'url')
+    if (!url) throw new UsageError('--url is required')
     const modelsText = stringOption(context, 'models')
     const forAlerts = context.values.alerts === true
     if (forAlerts && modelsText) throw new UsageError('give --models or --alerts, not both')
     if (!forAlerts && !modelsText) throw new UsageError('--models is required (or --alerts for security alerts)')
-    const models = forAlerts ? [ALERTS_MODEL] : list(modelsText!, 'models', MODEL)
+    const models = forAlerts ? undefined : list(modelsText!, 'models', MODEL)
     const eventsText = stringOption(context, 'events')
     const events = eventsText === undefined ? null : list(eventsText, 'events', EVENT)
     const fieldsText = stringOption(context, 'fields') ?? '*'
     const fields = fieldsText === '*' ? '*' : list(fieldsText, 'fields', FIELD)
-    const url = await checkTarget(context, urlText)
+    precheckUrl(context, url)
     const secret = await secretFromOption(context)
-    const { key } = await loadCredentialsKey({ remote: context.target.remote, projectDir: context.projectDir, env: context.env })
-    const id = `whk_${random(8)}`
-    await executeSql(
-      context.target,
-      sql`INSERT INTO webhook_subscriptions (id, url, models, events, fields, secret, created_at)
-          VALUES (${id}, ${url}, ${JSON.stringify(models)}, ${events === null ? null : JSON.stringify(events)}, ${JSON.stringify(fields)},
-                  ${await sealSecret(key, secret, id)}, ${context.now})`,
-    )
-    if (context.json) printJson(context, { id, secret })
-    else print(context, [`Created subscription ${id} → ${url}`, 'Signing secret (shown once):', '', `    ${secret}`, ''].join('\n'))
+    const created = await adminRequest<{ id: string; secret: string; url: string }>(context, 'POST', '/webhooks/subscriptions', {
+      body: { url, ...(forAlerts ? { alerts: true } : { models }), events, fields, ...(secret === undefined ? {} : { secret }) },
+      secretPayload: true,
+    }).catch(urlRefused)
+    if (context.json) printJson(context, { id: created.id, secret: created.secret })
+    else print(context, [`Created subscription ${created.id} → ${created.url}`, 'Signing secret (shown once):', '', `    ${created.secret}`, ''].join('\n'))
     return EXIT_OK
   },
 }
@@ -155,19 +213,15 @@ const listCommand: Command = {
   options: {},
   arity: 0,
   async run(context) {
-    const [rows = []] = await executeSql(
-      context.target,
-      'SELECT id, url, models, events, fields, created_at, disabled_at, disabled_reason FROM webhook_subscriptions ORDER BY created_at',
-    )
-    const subscriptions = rows.map((row) => ({
-      id: String(row.id),
-      url: String(row.url),
-      models: JSON.parse(String(row.models)) as string[],
-      events: row.events === null ? null : (JSON.parse(String(row.events)) as string[]),
-      fields: JSON.parse(String(row.fields)) as '*' | string[],
-      status: row.disabled_at === null ? 'active' : 'disabled',
-      disabledReason: (row.disabled_reason as string | null) ?? null,
-      createdAt: isoOrNull(Number(row.created_at)),
+    const subscriptions = (await allPages<SubscriptionJson>(context, '/webhooks/subscriptions')).map((s) => ({
+      id: s.id,
+      url: s.url,
+      models: s.models,
+      events: s.events,
+      fields: s.fields,
+      status: s.status,
+      disabledReason: s.disabled_reason,
+      createdAt: s.created_at,
     }))
     if (context.json) printJson(context, subscriptions)
     else if (subscriptions.length === 0) print(context, 'No subscriptions yet. Add one with `odoo-mcp webhooks add`.')
@@ -185,6 +239,8 @@ const listCommand: Command = {
   },
 }
 
+const noActive = (id: string) => `no active subscription with ID ${id}`
+
 const remove: Command = {
   name: 'webhooks remove',
   summary: 'Stop delivering to a subscription',
@@ -194,12 +250,13 @@ const remove: Command = {
   arity: 1,
   async run(context) {
     const id = argument(context, SUBSCRIPTION_ID, 'subscription ID (whk_...)')
-    const [updated = []] = await executeSql(
-      context.target,
-      sql`UPDATE webhook_subscriptions SET disabled_at = ${context.now}, disabled_reason = 'removed' WHERE id = ${id} AND disabled_at IS NULL RETURNING id`,
+    const result = await orSay(
+      adminRequest<{ disabled_at: string; already_disabled: boolean }>(context, 'POST', `/webhooks/subscriptions/${id}/remove`, { body: {} }),
+      { subscription_not_found: noActive(id) },
     )
-    if (updated.length === 0) throw new CliError(`no active subscription with ID ${id}`)
-    print(context, `Removed subscription ${id}.`)
+    if (result.already_disabled) throw new CliError(noActive(id))
+    if (context.json) printJson(context, { id, disabledAt: result.disabled_at })
+    else print(context, `Removed subscription ${id}.`)
     return EXIT_OK
   },
 }
@@ -208,25 +265,23 @@ const deliveries: Command = {
   name: 'webhooks deliveries',
   summary: "A subscription's recent deliveries and their attempts",
   synopsis: 'ID [--json]',
-  description: 'Shows the last 50 deliveries of a subscription: status (pending, delivered, dead), attempts, last answer.',
+  description: `Shows the last ${RECENT_DELIVERIES} deliveries of a subscription: status (pending, delivered, dead), attempts, last answer.`,
   options: {},
   arity: 1,
   async run(context) {
     const id = argument(context, SUBSCRIPTION_ID, 'subscription ID (whk_...)')
-    const [rows = []] = await executeSql(
-      context.target,
-      sql`SELECT id, event_id, status, attempts, last_status, last_error, created_at, updated_at FROM webhook_deliveries
-          WHERE subscription_id = ${id} ORDER BY created_at DESC LIMIT 50`,
-    )
+    const rows = await orSay(allPages<DeliveryJson>(context, '/webhooks/deliveries', { subscription_id: id }, { max: RECENT_DELIVERIES }), {
+      subscription_not_found: `no subscription with ID ${id}`,
+    })
     const list = rows.map((row) => ({
-      id: String(row.id),
-      eventId: String(row.event_id),
-      status: String(row.status),
-      attempts: Number(row.attempts),
-      lastStatus: (row.last_status as number | null) ?? null,
-      lastError: (row.last_error as string | null) ?? null,
-      createdAt: isoOrNull(Number(row.created_at)),
-      updatedAt: isoOrNull(Number(row.updated_at)),
+      id: row.id,
+      eventId: row.event_id,
+      status: row.status,
+      attempts: row.attempts,
+      lastStatus: row.last_status,
+      lastError: row.last_error,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
     }))
     if (context.json) printJson(context, list)
     else if (list.length === 0) print(context, `No deliveries for ${id} yet.`)
@@ -235,7 +290,7 @@ const deliveries: Command = {
         context,
         formatTable(
           ['DELIVERY', 'EVENT', 'CREATED', 'STATUS', 'ATTEMPTS', 'LAST'],
-          list.map((d) => [d.id, d.eventId, formatTime(Date.parse(d.createdAt!)), d.status, String(d.attempts), d.lastError ?? String(d.lastStatus ?? '-')]),
+          list.map((d) => [d.id, d.eventId, formatTime(ms(d.createdAt)), d.status, String(d.attempts), d.lastError ?? String(d.lastStatus ?? '-')]),
           60,
         ),
       )
@@ -247,15 +302,21 @@ const deliveries: Command = {
 const redeliver: Command = {
   name: 'webhooks redeliver',
   summary: 'Send a delivery again (e.g. from the dead letters)',
-  synopsis: 'DELIVERY_ID',
-  description: 'Queues the delivery again with the same event id, through the gateway (--gateway, ODOO_MCP_GATEWAY_URL).',
+  synopsis: 'DELIVERY_ID [--json]',
+  description: 'Queues the delivery again with the same event id (receivers de-duplicate on it). Recorded in the admin log.',
   options: {},
   arity: 1,
   async run(context) {
     const id = argument(context, DELIVERY_ID, 'delivery ID (dlv_...)')
-    const result = await adminPost<{ id: string }>(context, `/admin/webhooks/deliveries/${id}/redeliver`)
-    if (!result.ok) throw new CliError(`could not ask the gateway to redeliver: ${result.reason}`)
-    print(context, `Delivery ${id} queued again.`)
+    const result = await orSay(
+      adminRequest<{ previous_status: string; subscription_id: string; event_id: string }>(context, 'POST', `/webhooks/deliveries/${id}/redeliver`, { body: {} }),
+      {
+        delivery_not_found: `no delivery with ID ${id}`,
+        subscription_disabled: `the subscription of delivery ${id} is disabled; add a new one to deliver again`,
+      },
+    )
+    if (context.json) printJson(context, { id, status: 'pending', previousStatus: result.previous_status, subscriptionId: result.subscription_id, eventId: result.event_id })
+    else print(context, `Delivery ${id} queued again.`)
     return EXIT_OK
   },
 }
@@ -267,6 +328,7 @@ const rotateSecret: Command = {
   description: [
     'Issues a new signing secret (or uses --secret-file). Until the overlap ends, deliveries carry signatures made',
     'with both secrets (two v1, entries; X-Odoo-MCP-Signature-Previous), so the receiver can switch at any moment.',
+    'A current secret the gateway cannot open (CREDENTIALS_KEY changed) could not sign anyway: it is dropped at once.',
   ].join('\n'),
   options: {
     overlap: { type: 'string', value: 'WHEN', description: 'How long the old secret keeps signing: 24h, 30m, 0s, or a date (default 24h)' },
@@ -277,19 +339,29 @@ const rotateSecret: Command = {
     const id = argument(context, SUBSCRIPTION_ID, 'subscription ID (whk_...)')
     const overlapEndsAt = parseMoment('overlap', stringOption(context, 'overlap') ?? '24h', context.now, true)
     const secret = await secretFromOption(context)
-    const { key } = await loadCredentialsKey({ remote: context.target.remote, projectDir: context.projectDir, env: context.env })
-    // The sealed current secret moves to previous_secret as is: it is bound to the same subscription id.
-    const [updated = []] = await executeSql(
-      context.target,
-      sql`UPDATE webhook_subscriptions SET previous_secret = secret, previous_until = ${overlapEndsAt},
-            secret = ${await sealSecret(key, secret, id)} WHERE id = ${id} AND disabled_at IS NULL RETURNING id`,
-    )
-    if (updated.length === 0) throw new CliError(`no active subscription with ID ${id}`)
-    const overlapEnds = new Date(overlapEndsAt).toISOString()
-    if (context.json) printJson(context, { id, secret, overlapEndsAt: overlapEnds })
-    else print(context, [`New signing secret for ${id} (shown once):`, '', `    ${secret}`, '', `Both secrets sign until ${overlapEnds}.`].join('\n'))
+    const rotated = await orSay(
+      adminRequest<{ secret: string; previous_secret_until: string | null; previous_secret_readable: boolean }>(context, 'POST', `/webhooks/subscriptions/${id}/rotate-secret`, {
+        body: { overlap_seconds: Math.ceil((overlapEndsAt - context.now) / 1000), ...(secret === undefined ? {} : { secret }) },
+        secretPayload: true,
+      }),
+      { subscription_not_found: noActive(id), subscription_disabled: noActive(id) },
+    ).catch((error: unknown) => {
+      if (error instanceof AdminApiError && error.code === 'invalid_body') throw new UsageError('--overlap may be at most 100 years')
+      throw error
+    })
+    const overlapEnds = rotated.previous_secret_until
+    if (context.json) {
+      printJson(context, { id, secret: rotated.secret, overlapEndsAt: overlapEnds ?? new Date(context.now).toISOString(), previousSecretReadable: rotated.previous_secret_readable })
+      return EXIT_OK
+    }
+    const after = overlapEnds
+      ? `Both secrets sign until ${overlapEnds}.`
+      : rotated.previous_secret_readable
+        ? 'The previous secret no longer signs.'
+        : 'The previous secret could not be opened with CREDENTIALS_KEY (it could not sign): only the new one signs.'
+    print(context, [`New signing secret for ${id} (shown once):`, '', `    ${rotated.secret}`, '', after].join('\n'))
     return EXIT_OK
   },
 }
 
-export const webhookCommands: Command[] = [sourceAdd, add, listCommand, remove, rotateSecret, deliveries, redeliver]
+export const webhookCommands: Command[] = [sourceAdd, sourceList, sourceRevoke, add, listCommand, remove, rotateSecret, deliveries, redeliver]

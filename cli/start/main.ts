@@ -118,7 +118,8 @@ async function start(projectDir: string, argv: string[], env: NodeJS.ProcessEnv)
   if (devVars.change?.startsWith('added ')) say(`${devVars.change.replace('added', 'Added')} to ${devVars.path}.`)
   let credentialsKey: CryptoKey
   try {
-    credentialsKey = await importCredentialsKey(devVars.values.CREDENTIALS_KEY)
+    // With the older keys of a local rotation, so the demo key sealed under one of them is still reused.
+    credentialsKey = await importCredentialsKey(devVars.values.CREDENTIALS_KEY, devVars.values.CREDENTIALS_KEYS_PREVIOUS)
   } catch (error) {
     throw new CliError(`${(error as Error).message} (in ${devVars.path})`)
   }

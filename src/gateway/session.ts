@@ -8,24 +8,46 @@ import type { Env } from '../env'
 import { createGuardedOdoo } from '../guard/guarded-odoo'
 import { createPolicyGuard } from '../guard/policy-guard'
 import { saveOdooUid, type ApiKeyRecord } from '../keys/key-store'
-import { importCredentialsKey, openSecret } from '../lib/crypto'
+import { credentialsKeyRing, openSecret, SealedSecretError } from '../lib/crypto'
 import type { ToolContext } from '../mcp/tool'
 import { createOdooClient } from '../odoo/client'
 import { createMetadataSource } from '../odoo/metadata'
 import { createOdooOperations } from '../odoo/operations'
+import { isConnectionId } from '../oauth/connection-id'
 import { keyPolicy } from '../policy/key-policy'
 import { ToolError } from '../errors'
 
-let credentialsKey: { secret: string; key: Promise<CryptoKey> } | undefined
+/**
+ * The key's (or connection's) stored Odoo secret does not open with the configured CREDENTIALS_KEY ring. It stays so
+ * until the secret is replaced or the ring changes (both give the object a new session), so the key's object keeps
+ * this failure instead of trying, and logging, again on every call (keys/key-object.ts).
+ */
+export class UnreadableCredentialsError extends ToolError {
+  override name = 'UnreadableCredentialsError'
+  constructor(message: string) {
+    super(message, 'credentials_unreadable')
+  }
+}
 
-/** The imported CREDENTIALS_KEY, imported once per isolate (and again if the secret changes). */
-function credentialsKeyFor(secret: string): Promise<CryptoKey> {
-  if (credentialsKey?.secret !== secret) credentialsKey = { secret, key: importCredentialsKey(secret) }
-  return credentialsKey.key
+/** What the agent is told: which item, why in one clause, and who fixes it how. Never the ring's other key ids. */
+function unreadableMessage(id: string, error: SealedSecretError): string {
+  const why = {
+    unknown_key_id: `sealed under key id ${error.keyId}, which is not in CREDENTIALS_KEY / CREDENTIALS_KEYS_PREVIOUS`,
+    does_not_open: `sealed under key id ${error.keyId}, but the stored value does not open: it was altered or copied from another row`,
+    no_key_opens: 'sealed in the old v1 format under a key that is not in CREDENTIALS_KEY / CREDENTIALS_KEYS_PREVIOUS',
+    malformed: 'the stored value is not a sealed secret',
+  }[error.problem]
+  // A value sealed under a key that is no longer configured also opens again once that key is back in the ring.
+  const lostKey = error.problem === 'unknown_key_id' || error.problem === 'no_key_opens'
+  const restore = lostKey ? ', or add the key it was sealed under to CREDENTIALS_KEYS_PREVIOUS' : ''
+  if (isConnectionId(id)) {
+    return `The gateway cannot read the stored Odoo credentials of connection ${id} (${why}): sign in again (the new sign-in replaces this connection)${lostKey ? '; or an administrator must add the key it was sealed under to CREDENTIALS_KEYS_PREVIOUS' : ''}.`
+  }
+  return `The gateway cannot read the stored Odoo credentials of key ${id} (${why}): an administrator must run \`odoo-mcp keys set-odoo-secret ${id}\`${restore}.`
 }
 
 export interface SessionInput {
-  env: Pick<Env, 'DB' | 'CREDENTIALS_KEY'>
+  env: Pick<Env, 'DB' | 'CREDENTIALS_KEY' | 'CREDENTIALS_KEYS_PREVIOUS'>
   config: GatewayConfig
   key: ApiKeyRecord
   waitUntil(promise: Promise<unknown>): void
@@ -47,7 +69,15 @@ export async function createKeySession(input: SessionInput): Promise<KeySession>
     input.logError(new Error(`stored policy of ${key.id} is invalid: ${policy.errors.join('; ')}`), 'policy')
     throw new ToolError('This API key\'s stored policy is invalid, so it may not use any model. An administrator must set it again.', 'policy_invalid')
   }
-  const secret = await openSecret(await credentialsKeyFor(env.CREDENTIALS_KEY), key.odooSecretSealed, key.id)
+  let secret: string
+  try {
+    secret = await openSecret(await credentialsKeyRing(env), key.odooSecretSealed, key.id)
+  } catch (error) {
+    if (!(error instanceof SealedSecretError)) throw error
+    // Logged here, once: the object keeps this failed session until the key changes (keys/key-object.ts).
+    input.logError(new Error(`stored Odoo secret of ${key.id} cannot be opened: ${error.message}`), 'credentials')
+    throw new UnreadableCredentialsError(unreadableMessage(key.id, error))
+  }
   const odoo = createOdooClient({
     baseUrl: config.odooUrl,
     db: config.odooDb,

@@ -26,7 +26,7 @@ import { httpErrorBody } from '../errors'
 import type { Env } from '../env'
 import type { KeyAnswer, KeyCall } from '../gateway/key-call'
 import { serveAdmitted } from '../gateway/serve'
-import { createKeySession, sessionStamp, type KeySession } from '../gateway/session'
+import { createKeySession, sessionStamp, UnreadableCredentialsError, type KeySession } from '../gateway/session'
 import { logError } from '../log'
 import { loadLimitsConfig, type LimitsConfig } from '../limits/config'
 import { giveBack, takeUpTo, type BucketSpec } from '../limits/gcra'
@@ -67,6 +67,14 @@ function answerLost(requestId: string): KeyAnswer {
   return { kind: 'answer', status: 503, headers: { 'content-type': 'application/json', 'Retry-After': '1' }, body }
 }
 
+interface SessionEntry {
+  stamp: string
+  createdAt: number
+  session: Promise<KeySession>
+  /** The session failed in a way only a change of the key (a new stamp) or a restart can cure. */
+  lasting?: boolean
+}
+
 /** How long a key's Odoo session is reused (it caches Odoo's field metadata). */
 const SESSION_TTL_MS = 60_000
 
@@ -93,7 +101,7 @@ export class KeyObject extends DurableObject<Env> {
   /** Sequence number of the read the cached copy came from. */
   private cachedSeq = 0
   private usage: UsageState
-  private session: { stamp: string; createdAt: number; session: Promise<KeySession> } | undefined
+  private session: SessionEntry | undefined
   /** The bucket or last use changed since they were last stored. */
   private usageChanged = false
   private budget: GlobalBudget | undefined
@@ -304,13 +312,15 @@ export class KeyObject extends DurableObject<Env> {
 
   /**
    * The key's Odoo session, shared by its tool calls while the key's secret, login, uid and policy stay the same and
-   * for at most SESSION_TTL_MS (Odoo's field metadata is cached inside it). A session that failed is not kept.
+   * for at most SESSION_TTL_MS (Odoo's field metadata is cached inside it). A session that failed is not kept, except
+   * when its Odoo secret cannot be unsealed: that lasts until the secret changes (new stamp) or the object restarts
+   * (a deploy, with another CREDENTIALS_KEY ring), so the failure is answered, and logged, once rather than per call.
    */
   private keySession(key: ApiKeyRecord): Promise<KeySession> {
     const stamp = sessionStamp(key)
     const now = Date.now()
     const kept = this.session
-    if (kept && kept.stamp === stamp && now - kept.createdAt < SESSION_TTL_MS) return kept.session
+    if (kept && kept.stamp === stamp && (kept.lasting || now - kept.createdAt < SESSION_TTL_MS)) return kept.session
     const session = createKeySession({
       env: this.env,
       config: loadConfig(this.env),
@@ -319,10 +329,11 @@ export class KeyObject extends DurableObject<Env> {
       // The session outlives the request that built it: its own faults are logged under the key, not a request.
       logError: (error, where) => logError(error, `${where} (key ${key.id})`),
     })
-    const entry = { stamp, createdAt: now, session }
+    const entry: SessionEntry = { stamp, createdAt: now, session }
     this.session = entry
-    session.catch(() => {
-      if (this.session === entry) this.session = undefined
+    session.catch((error: unknown) => {
+      if (error instanceof UnreadableCredentialsError) entry.lasting = true
+      else if (this.session === entry) this.session = undefined
     })
     return session
   }

@@ -59,6 +59,8 @@ type AttemptOutcome = { kind: 'delivered' | 'gone' | 'retry' | 'refused'; status
 export class WebhookDispatcher extends DurableObject<Env> {
   /** The subscription as D1 last described it, for runs while D1 cannot be read. */
   private lastSubscription: Subscription | null | undefined
+  /** Why its signing secret cannot be unsealed, as last logged: logged once per object, not on every run. */
+  private unreadableLogged: string | undefined
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -104,6 +106,10 @@ export class WebhookDispatcher extends DurableObject<Env> {
       }
       subscription = this.lastSubscription
     }
+    if (subscription?.unreadable !== undefined && subscription.unreadable !== this.unreadableLogged) {
+      console.error(JSON.stringify({ level: 'error', where: 'webhook signing secret', subscription: subscriptionId, message: subscription.unreadable }))
+    }
+    this.unreadableLogged = subscription?.unreadable
     const now = Date.now()
     const due = this.ctx.storage.sql
       .exec<QueueRow>('SELECT * FROM queue WHERE next_at <= ? ORDER BY created_at LIMIT ?', now, PER_RUN)
@@ -160,6 +166,9 @@ export class WebhookDispatcher extends DurableObject<Env> {
     // Checked before every attempt, not only when subscribing: the rules may have changed since.
     const verdict = checkWebhookUrl(subscription.url, this.env.WEBHOOK_ALLOW_LOOPBACK === 'true')
     if (!verdict.ok) return { kind: 'refused', status: null, error: `URL refused: ${verdict.reason}` }
+    // Nothing can be signed: retried like an unreachable receiver (the attempt log says why), so deliveries survive
+    // a fix within the retry window, and dead ones can be redelivered after it.
+    if (subscription.unreadable !== undefined) return { kind: 'retry', status: null, error: subscription.unreadable }
     const headers = await signatureHeaders(subscription.secrets, row.event_id, Math.floor(Date.now() / 1000), row.payload)
     try {
       const response = await fetch(verdict.url, {

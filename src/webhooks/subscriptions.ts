@@ -1,6 +1,6 @@
 /** Webhook subscriptions in D1, as the Worker reads them (the CLI writes them). */
 import type { Env } from '../env'
-import { importCredentialsKey, openSecret } from '../lib/crypto'
+import { credentialsKeyRing, openSecret, SealedSecretError } from '../lib/crypto'
 
 export interface Subscription {
   id: string
@@ -12,6 +12,11 @@ export interface Subscription {
   disabledAt: number | null
   /** Newest first: the current secret, then the previous one while its overlap lasts. */
   secrets: string[]
+  /**
+   * Set when a signing secret cannot be unsealed with the CREDENTIALS_KEY ring (then `secrets` is empty): why, naming
+   * the subscription and the fix. Nothing can be signed until the secret is rotated or the key is configured again.
+   */
+  unreadable?: string
 }
 
 interface SubscriptionRow {
@@ -28,11 +33,26 @@ interface SubscriptionRow {
 
 const COLUMNS = 'id, url, models, events, fields, secret, previous_secret, previous_until, disabled_at'
 
-async function toSubscription(row: SubscriptionRow, credentialsKey: CryptoKey, now: number): Promise<Subscription> {
-  const secrets = [await openSecret(credentialsKey, row.secret, row.id)]
-  if (row.previous_secret && row.previous_until !== null && row.previous_until > now) {
-    secrets.push(await openSecret(credentialsKey, row.previous_secret, row.id))
+/** The signing secrets in use, or why one of them cannot be unsealed. */
+async function openSecrets(row: SubscriptionRow, credentialsKey: CryptoKey, now: number): Promise<{ secrets: string[]; unreadable?: string }> {
+  const secrets: string[] = []
+  const columns: ['secret' | 'previous_secret', string][] = [['secret', row.secret]]
+  if (row.previous_secret && row.previous_until !== null && row.previous_until > now) columns.push(['previous_secret', row.previous_secret])
+  for (const [column, sealed] of columns) {
+    try {
+      secrets.push(await openSecret(credentialsKey, sealed, row.id))
+    } catch (error) {
+      if (!(error instanceof SealedSecretError)) throw error
+      const unreadable =
+        `the gateway cannot read the signing secret (${column}) of webhook subscription ${row.id}: ${error.message}; ` +
+        `rotate it (\`odoo-mcp webhooks rotate-secret ${row.id}\`) or add the key it was sealed under to CREDENTIALS_KEYS_PREVIOUS`
+      return { secrets: [], unreadable }
+    }
   }
+  return { secrets }
+}
+
+async function toSubscription(row: SubscriptionRow, credentialsKey: CryptoKey, now: number): Promise<Subscription> {
   return {
     id: row.id,
     url: row.url,
@@ -40,13 +60,17 @@ async function toSubscription(row: SubscriptionRow, credentialsKey: CryptoKey, n
     events: row.events === null ? null : (JSON.parse(row.events) as string[]),
     fields: JSON.parse(row.fields) as '*' | string[],
     disabledAt: row.disabled_at,
-    secrets,
+    ...(await openSecrets(row, credentialsKey, now)),
   }
 }
 
-export async function loadSubscription(env: Pick<Env, 'DB' | 'CREDENTIALS_KEY'>, id: string, now = Date.now()): Promise<Subscription | null> {
+export async function loadSubscription(
+  env: Pick<Env, 'DB' | 'CREDENTIALS_KEY' | 'CREDENTIALS_KEYS_PREVIOUS'>,
+  id: string,
+  now = Date.now(),
+): Promise<Subscription | null> {
   const row = await env.DB.prepare(`SELECT ${COLUMNS} FROM webhook_subscriptions WHERE id = ?1`).bind(id).first<SubscriptionRow>()
-  return row ? toSubscription(row, await importCredentialsKey(env.CREDENTIALS_KEY), now) : null
+  return row ? toSubscription(row, await credentialsKeyRing(env), now) : null
 }
 
 /** Active subscriptions to `model` that want `event`. */

@@ -1,33 +1,23 @@
 /**
- * `odoo-mcp connectors ...` and `odoo-mcp connections ...` end to end: the real CLI and wrangler on a local D1, and a
- * stand-in gateway that checks the admin signature and records which connections it was told to reload. wrangler
- * calls take 2-3 s each, so everything refused before reaching wrangler is checked without one.
+ * `odoo-mcp connectors ...` and `odoo-mcp connections ...` end to end: the real CLI against a real gateway
+ * (`wrangler dev` with its own local D1 and OAuth on, test/support/cli-gateway.ts), through the admin API. What the
+ * CLI refuses before any request is tested too; D1 is read and seeded with wrangler (other code than the CLI under
+ * test): connections are written as the gateway's sign-in writes them.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { verifyAdminRequest } from '../../src/admin/signature'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { startCliGateway, type CliGateway } from '../support/cli-gateway'
 import { freePort } from '../support/ports'
-import { applySchema, projectRoot, queryD1, runNode, type LocalD1, type ProcessResult } from '../support/wrangler'
+import type { ProcessResult } from '../support/wrangler'
 
-const BIN = join(projectRoot, 'bin', 'odoo-mcp.mjs')
-const ADMIN_SECRET = 'connectors-test-admin-secret-0123456789abcdef'
 const POLICY = { version: 1, models: { 'res.partner': { operations: ['read'], fields: ['name', 'email'] } } }
 
-let work: string
-let d1: LocalD1
+let gateway: CliGateway
 let policyFile: string
-let gateway: Server
-let gatewayUrl: string
-/** Paths of the correctly signed admin calls the stand-in gateway received, in order. */
-let adminCalls: string[] = []
 
-function cli(args: string[], gatewayAt = gatewayUrl): Promise<ProcessResult> {
-  return runNode(BIN, [...args, '--config', d1.configPath, '--persist-to', d1.persistTo, '--gateway', gatewayAt], {
-    env: { ...process.env, ODOO_MCP_ADMIN_SECRET: ADMIN_SECRET },
-  })
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
+  return gateway.cli(args, { env })
 }
 
 function json<T>(result: ProcessResult): T {
@@ -46,36 +36,18 @@ function connectionSql(id: string, profile: string, login: string, options: { ex
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'odoo-mcp-connectors-'))
-  d1 = { configPath: join(projectRoot, 'wrangler.toml'), persistTo: join(work, 'state') }
-  policyFile = join(work, 'policy.json')
+  // PUBLIC_URL turns OAuth on, so a revocation drops the connection's grant too (the CLI reaches the gateway at its
+  // loopback URL all the same: only the OAuth URLs answer at PUBLIC_URL alone).
+  gateway = await startCliGateway({ vars: { ODOO_URL: inject('odooUrl'), ODOO_PROTOCOL: 'jsonrpc', PUBLIC_URL: 'https://gateway.test' }, prefix: 'odoo-mcp-connectors-' })
+  policyFile = join(gateway.work, 'policy.json')
   await writeFile(policyFile, JSON.stringify(POLICY))
-  gateway = createServer((request, response) => {
-    void (async () => {
-      let body = ''
-      for await (const chunk of request) body += chunk
-      const path = request.url ?? ''
-      const verdict = await verifyAdminRequest(ADMIN_SECRET, new Headers(request.headers as Record<string, string>), request.method ?? '', path, body)
-      if (verdict !== 'ok') {
-        response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"admin_bad_signature"}')
-        return
-      }
-      adminCalls.push(path)
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'revoked', grant_revoked: true }))
-    })()
-  })
-  await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve))
-  const address = gateway.address()
-  gatewayUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-  await applySchema(d1)
-})
+}, 180_000)
 
 afterAll(async () => {
-  await new Promise((resolve) => gateway?.close(resolve))
-  if (work) await rm(work, { recursive: true, force: true })
-})
+  await gateway?.stop()
+}, 60_000)
 
-describe('connectors add: what is refused before D1', () => {
+describe('connectors add: what is refused before any request', () => {
   it('refuses a bad name, a missing or doubled choice of logins, bad redirect URIs and lifetimes, with the reason', async () => {
     const base = ['connectors', 'add', 'sales', '--policy']
     const cases: [string[], RegExp][] = [
@@ -101,7 +73,7 @@ describe('connectors add: what is refused before D1', () => {
   })
 
   it('refuses an invalid policy, naming the JSON path of each problem', async () => {
-    const bad = join(work, 'bad-policy.json')
+    const bad = join(gateway.work, 'bad-policy.json')
     await writeFile(bad, JSON.stringify({ version: 1, models: { 'res.partner': { operations: ['read', 'frobnicate'], fields: ['name'] } } }))
     const result = await cli(['connectors', 'add', 'sales', '--policy', bad, '--any-login'])
     expect(result.code).toBe(1)
@@ -151,7 +123,7 @@ describe('connectors and connections', () => {
       ]),
     )
     expect(added).toMatchObject({ name: 'sales', logins: ['admin', 'sales_agent'], tokenTtlSeconds: 1800, connectionTtlSeconds: 604_800 })
-    const [row] = await queryD1(d1, "SELECT * FROM connector_profiles WHERE name = 'sales'")
+    const [row] = await gateway.query("SELECT * FROM connector_profiles WHERE name = 'sales'")
     expect(row).toMatchObject({
       policy: JSON.stringify(POLICY),
       logins: '["admin","sales_agent"]',
@@ -161,8 +133,15 @@ describe('connectors and connections', () => {
       connection_ttl_seconds: 604_800,
       removed_at: null,
     })
+    // Recorded in the admin log, with who signed the request and the policy and settings.
+    const [record] = await gateway.query("SELECT action, actor, after FROM admin_audit WHERE target = 'sales'")
+    expect(record).toMatchObject({ action: 'connectors.add', actor: 'secret:cli-test' })
+    expect(JSON.parse(String(record!.after))).toMatchObject({ policy: POLICY, logins: ['admin', 'sales_agent'], token_ttl_seconds: 1800 })
 
-    const open = json<ProfileJson>(await cli(['connectors', 'add', 'open', '--policy', policyFile, '--any-login', '--json']))
+    const text = await cli(['connectors', 'add', 'open', '--policy', policyFile, '--any-login'])
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/^Added connector open: any Odoo user may sign in\.\nTokens last 1h; a connection signs in again after 30d\./)
+    const open = json<ProfileJson>(await cli(['connectors', 'show', 'open', '--json']))
     expect(open).toMatchObject({ logins: null, clientName: null, redirectUris: [], tokenTtlSeconds: 3600, connectionTtlSeconds: 30 * 86_400 })
 
     const again = await cli(['connectors', 'add', 'sales', '--policy', policyFile, '--any-login'])
@@ -177,15 +156,14 @@ describe('connectors and connections', () => {
     const shown = json<ProfileJson>(await cli(['connectors', 'show', 'sales', '--json']))
     expect(shown.policy).toEqual(POLICY)
     expect(shown.connections).toEqual([])
-    const text = await cli(['connectors', 'show', 'sales'])
-    expect(text.stdout).toMatch(/^Redirect URIs:\s+https:\/\/claude\.ai\/api\/mcp\/auth_callback\n\s+http:\/\/localhost\/callback$/m)
-    expect(text.stdout).toContain('"res.partner"')
+    const details = await cli(['connectors', 'show', 'sales'])
+    expect(details.stdout).toMatch(/^Redirect URIs:\s+https:\/\/claude\.ai\/api\/mcp\/auth_callback\n\s+http:\/\/localhost\/callback$/m)
+    expect(details.stdout).toContain('"res.partner"')
     expect((await cli(['connectors', 'show', 'nobody'])).stderr).toMatch(/no connector named nobody/)
   })
 
-  it('lists live connections, all of them with --all, and revokes one, telling the gateway', async () => {
-    await queryD1(
-      d1,
+  it('lists live connections, all of them with --all, and revokes one, applied at once', async () => {
+    await gateway.query(
       [
         connectionSql('con_00000000000000a1', 'sales', 'admin'),
         connectionSql('con_00000000000000a2', 'sales', 'sales_agent'),
@@ -208,44 +186,64 @@ describe('connectors and connections', () => {
     const table = await cli(['connections', 'list', '--all'])
     expect(table.stdout).toMatch(/^ID\s+PROFILE\s+CLIENT\s+ODOO LOGIN\s+CREATED\s+EXPIRES\s+LAST USED\s+STATUS$/m)
     expect(table.stdout).toMatch(/^con_00000000000000a4\s+sales\s+Claude\s+admin\s.*revoked \(client\)$/m)
+    const shown = json<ProfileJson>(await cli(['connectors', 'show', 'sales', '--json']))
+    expect(shown.liveConnections).toBe(2)
+    expect(shown.connections!.map((connection) => connection.id)).toEqual(['con_00000000000000a1', 'con_00000000000000a2'])
 
-    adminCalls = []
     const revoked = await cli(['connections', 'revoke', 'con_00000000000000a1', '--json'])
-    expect(json<{ alreadyRevoked: boolean }>(revoked).alreadyRevoked).toBe(false)
+    expect(json<{ alreadyRevoked: boolean; revokedReason: string }>(revoked)).toMatchObject({ alreadyRevoked: false, revokedReason: 'admin' })
     expect(revoked.stderr).toBe('Applied now: the gateway reloaded the connection and dropped its OAuth grant.\n')
-    expect(adminCalls).toEqual(['/admin/connections/con_00000000000000a1/refresh'])
-    const [row] = await queryD1(d1, "SELECT revoked_at, revoked_reason FROM connections WHERE id = 'con_00000000000000a1'")
+    const [row] = await gateway.query("SELECT revoked_at, revoked_reason FROM connections WHERE id = 'con_00000000000000a1'")
     expect(row!.revoked_reason).toBe('admin')
     expect(Number(row!.revoked_at)).toBeGreaterThan(Date.now() - 60_000)
+    const [record] = await gateway.query("SELECT action, actor FROM admin_audit WHERE target = 'con_00000000000000a1'")
+    expect(record).toEqual({ action: 'connections.revoke', actor: 'secret:cli-test' })
 
-    // Again: nothing changes in D1; the gateway is told anyway (it may have missed the first call).
-    const closed = `http://127.0.0.1:${await freePort()}`
-    const again = await cli(['connections', 'revoke', 'con_00000000000000a1'], closed)
+    // Again: nothing changes and nothing is recorded; the gateway applies it again all the same.
+    const again = await cli(['connections', 'revoke', 'con_00000000000000a1'])
     expect(again.code).toBe(0)
-    expect(again.stdout).toMatch(/was already revoked on .* \(admin\)/)
-    expect(again.stderr).toMatch(new RegExp(`^Could not tell the gateway at ${closed.replaceAll('.', '\\.')} about the connection \\(unreachable .*\\): it is refused within the key cache time \\(KEY_CACHE_TTL_SECONDS`))
+    expect(again.stdout).toMatch(/^Connection con_00000000000000a1 \(Claude as admin, connector sales\) was already revoked on .* \(admin\)\.$/m)
+    expect(await gateway.query("SELECT COUNT(*) AS n FROM admin_audit WHERE target = 'con_00000000000000a1'")).toEqual([{ n: 1 }])
+
+    // A gateway that cannot be reached changes nothing: the CLI no longer writes D1 itself.
+    const closed = `http://127.0.0.1:${await freePort()}`
+    const unreachable = await cli(['connections', 'revoke', 'con_00000000000000a2', '--gateway', closed])
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.stderr).toContain(`cannot reach the local gateway at ${closed}`)
+    expect(await gateway.query("SELECT revoked_at FROM connections WHERE id = 'con_00000000000000a2'")).toEqual([{ revoked_at: null }])
     expect((await cli(['connections', 'revoke', 'con_ffffffffffffffff'])).stderr).toMatch(/no connection with ID con_ffffffffffffffff/)
   })
 
-  it('removes a profile: its connections are revoked and the gateway told about each; the name can be added again', async () => {
-    adminCalls = []
-    const removed = json<{ revokedConnections: string[] }>(await cli(['connectors', 'remove', 'sales', '--json']))
+  it('removes a profile: its connections are revoked and applied at once; the name is not added again', async () => {
+    const removed = await cli(['connectors', 'remove', 'sales', '--json'])
     // Every connection not yet revoked (the expired one too, so none comes back with the name); a1 and a4 already were.
-    expect(removed.revokedConnections.sort()).toEqual(['con_00000000000000a2', 'con_00000000000000a3'])
-    expect(adminCalls.sort()).toEqual(['/admin/connections/con_00000000000000a2/refresh', '/admin/connections/con_00000000000000a3/refresh'])
-    const rows = await queryD1(d1, "SELECT id, revoked_reason FROM connections WHERE profile = 'sales' ORDER BY id")
+    expect(json<{ revokedConnections: string[]; appliedNow: boolean }>(removed)).toEqual({
+      name: 'sales',
+      removedAt: expect.any(String),
+      revokedConnections: ['con_00000000000000a2', 'con_00000000000000a3'],
+      appliedNow: true,
+    })
+    expect(removed.stderr).toBe('Applied now: the gateway reloaded 2 connections and dropped their OAuth grants.\n')
+    const rows = await gateway.query("SELECT id, revoked_reason FROM connections WHERE profile = 'sales' ORDER BY id")
     expect(rows.map((row) => row.revoked_reason)).toEqual(['admin', 'profile_removed', 'profile_removed', 'client'])
-    const [profile] = await queryD1(d1, "SELECT removed_at FROM connector_profiles WHERE name = 'sales'")
+    const [profile] = await gateway.query("SELECT removed_at FROM connector_profiles WHERE name = 'sales'")
     expect(profile!.removed_at).not.toBeNull()
+    const [record] = await gateway.query("SELECT before, after FROM admin_audit WHERE target = 'sales' AND action = 'connectors.remove'")
+    expect(JSON.parse(String(record!.before))).toMatchObject({ policy: POLICY, client_name: 'Claude', removed_at: null })
+    expect(JSON.parse(String(record!.after))).toMatchObject({ revoked_connections: ['con_00000000000000a2', 'con_00000000000000a3'] })
     // The other profile's connection is untouched.
     expect(json<ConnectionJson[]>(await cli(['connections', 'list', '--json'])).map((connection) => connection.id)).toEqual(['con_00000000000000b1'])
-    expect((await cli(['connectors', 'remove', 'sales'])).stderr).toMatch(/no active connector named sales/)
+    expect((await cli(['connectors', 'remove', 'sales'])).stderr).toMatch(/no active connector named sales: it was removed on /)
+    expect((await cli(['connectors', 'remove', 'nobody'])).stderr).toMatch(/no active connector named nobody/)
     expect(json<ProfileJson[]>(await cli(['connectors', 'list', '--json'])).map((item) => item.name)).toEqual(['open'])
+    expect((await cli(['connectors', 'show', 'sales'])).stdout).toMatch(/^Status:\s+removed on \d{4}-/m)
 
-    const readded = json<ProfileJson>(await cli(['connectors', 'add', 'sales', '--policy', policyFile, '--any-login', '--json']))
-    expect(readded).toMatchObject({ name: 'sales', logins: null, liveConnections: 0 })
-    const [row] = await queryD1(d1, "SELECT logins, client_name, redirect_uris, removed_at FROM connector_profiles WHERE name = 'sales'")
-    expect(row).toEqual({ logins: null, client_name: null, redirect_uris: '[]', removed_at: null })
+    const readded = await cli(['connectors', 'add', 'sales', '--policy', policyFile, '--any-login', '--json'])
+    expect(readded.code).toBe(1)
+    expect(readded.stderr).toMatch(/the connector sales was removed, and a removed name is not used again .*: choose another name/)
+    const [row] = await gateway.query("SELECT logins, removed_at FROM connector_profiles WHERE name = 'sales'")
+    expect(row!.logins).toBe('["admin","sales_agent"]')
+    expect(row!.removed_at).not.toBeNull()
     expect(json<ConnectionJson[]>(await cli(['connections', 'list', '--profile', 'sales', '--json']))).toEqual([])
   })
 })

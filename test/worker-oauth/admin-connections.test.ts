@@ -1,7 +1,8 @@
 /**
- * POST /admin/connections/:id/refresh, what `connections revoke` and `connectors remove` call after writing to D1:
- * the connection's object reloads it, and a revoked connection's OAuth grant is dropped from KV. Connections are
- * made by the real flow (the MCP SDK's auth() and the sign-in page), so the grant is the library's own.
+ * POST /admin/v1/connections/:id/revoke, what `connections revoke` calls (it replaced POST
+ * /admin/connections/:id/refresh, which the CLI called after writing D1 itself): the connection is revoked in D1, its
+ * object reloads it, and its OAuth grant is dropped from KV. Connections are made by the real flow (the MCP SDK's
+ * auth() and the sign-in page), so the grant is the library's own.
  */
 import { env } from 'cloudflare:workers'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
@@ -9,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { signAdminRequest } from '../../src/admin/signature'
 import { revokeConnection } from '../../src/oauth/connection-store'
 import { authorizationServer, oauthSettings } from '../../src/oauth/server'
+import { admin } from '../worker/admin-api/client'
 import { addProfile, clearProfiles, fetchGateway, ISSUER, MCP, MemoryProvider, signInAsBrowser } from './helpers'
 
 const fetchFn = (url: string | URL, init?: RequestInit) => fetchGateway(String(url), init)
@@ -26,6 +28,7 @@ async function newConnection(): Promise<{ id: string; accessToken: string }> {
   return { id: accessToken.split(':')[0]!, accessToken }
 }
 
+/** A signed POST outside /admin/v1 (the first admin channel), or unsigned. */
 async function post(path: string, options: { signed?: boolean; body?: string } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
   const body = options.body ?? ''
   const headers = options.signed === false ? {} : await signAdminRequest(env.ADMIN_SECRET!, { method: 'POST', host: new URL(ISSUER).host, pathWithQuery: path, body })
@@ -43,44 +46,59 @@ async function mcpStatus(accessToken: string): Promise<number> {
   return response.status
 }
 
-describe('POST /admin/connections/:id/refresh', () => {
+describe('POST /admin/v1/connections/:id/revoke', () => {
   beforeAll(async () => {
     await clearProfiles()
     await addProfile({ name: 'admin-route' })
   })
 
-  it('reloads a revoked connection and drops its OAuth grant; a live one keeps its grant', async () => {
+  it('revokes a connection, reloads it and drops its OAuth grant; a live one keeps its grant', async () => {
     const revoked = await newConnection()
     const live = await newConnection()
     expect(await mcpStatus(revoked.accessToken)).toBe(200)
     expect((await oauthApi().listUserGrants(revoked.id)).items).toHaveLength(1)
 
-    // What `connections revoke` writes to D1 before it calls the route.
-    await revokeConnection(env.DB, revoked.id, 'admin')
-    const answer = await post(`/admin/connections/${revoked.id}/refresh`)
+    const answer = await admin('POST', `/connections/${revoked.id}/revoke`, {})
     expect(answer.status).toBe(200)
-    expect(answer.json).toMatchObject({ id: revoked.id, status: 'revoked', grant_revoked: true })
+    expect(answer.body).toMatchObject({ id: revoked.id, status: 'revoked', revoked_reason: 'admin', already_revoked: false, applied: true, grant_revoked: true })
     expect((await oauthApi().listUserGrants(revoked.id)).items).toEqual([])
     expect(await mcpStatus(revoked.accessToken)).toBe(401)
 
-    const kept = await post(`/admin/connections/${live.id}/refresh`)
-    expect(kept.json).toMatchObject({ id: live.id, status: 'active', grant_revoked: false })
     expect((await oauthApi().listUserGrants(live.id)).items).toHaveLength(1)
     expect(await mcpStatus(live.accessToken)).toBe(200)
   })
 
-  it('refuses a malformed id (400), answers 404 for an unknown one and 401 unsigned', async () => {
-    expect(await post('/admin/connections/key_0123456789abcdef/refresh')).toMatchObject({ status: 400, json: { error: 'invalid_connection_id' } })
-    expect(await post('/admin/connections/con_0123/refresh')).toMatchObject({ status: 400, json: { error: 'invalid_connection_id' } })
-    expect(await post('/admin/connections/con_0123456789abcdef/refresh')).toMatchObject({ status: 404, json: { error: 'connection_not_found' } })
-    const { id } = await newConnection()
-    expect(await post(`/admin/connections/${id}/refresh`, { signed: false })).toMatchObject({ status: 401, json: { error: 'admin_unauthenticated' } })
+  it('applies a revocation written elsewhere again: the object reloads and the grant is dropped, nothing is recorded', async () => {
+    const { id, accessToken } = await newConnection()
+    expect(await mcpStatus(accessToken)).toBe(200)
+    // Revoked in D1 by other code (a refresh-token reuse does this): the object still holds the connection as live.
+    await revokeConnection(env.DB, id, 'refresh_reuse')
+    const answer = await admin('POST', `/connections/${id}/revoke`, {})
+    expect(answer.body).toMatchObject({ id, status: 'revoked', revoked_reason: 'refresh_reuse', already_revoked: true, applied: true, grant_revoked: true })
+    expect((await oauthApi().listUserGrants(id)).items).toEqual([])
+    expect(await mcpStatus(accessToken)).toBe(401)
+    const records = await env.DB.prepare('SELECT COUNT(*) AS n FROM admin_audit WHERE target = ?1').bind(id).first<{ n: number }>()
+    expect(records!.n).toBe(0)
   })
 
-  it('/admin/audit/heads takes connection chains', async () => {
-    const { id } = await newConnection()
-    const heads = await post('/admin/audit/heads', { body: JSON.stringify({ chains: [id] }) })
-    expect(heads.status).toBe(200)
-    expect(heads.json.heads).toEqual([expect.objectContaining({ chainId: id })])
+  it('refuses a malformed id (400), answers 404 for an unknown one and 401 unsigned; the old route is gone', async () => {
+    expect(await admin('POST', '/connections/key_0123456789abcdef/revoke', {})).toMatchObject({ status: 400, body: { error: 'invalid_connection_id' } })
+    expect(await admin('POST', '/connections/con_0123/revoke', {})).toMatchObject({ status: 400, body: { error: 'invalid_connection_id' } })
+    expect(await admin('POST', '/connections/con_0123456789abcdef/revoke', {})).toMatchObject({ status: 404, body: { error: 'connection_not_found' } })
+    const { id, accessToken } = await newConnection()
+    const unsigned = await fetchGateway(`${ISSUER}/admin/v1/connections/${id}/revoke`, { method: 'POST', body: '{}' })
+    expect(unsigned.status).toBe(401)
+    expect(((await unsigned.json()) as { error: string }).error).toBe('admin_unauthenticated')
+    expect(await post(`/admin/connections/${id}/refresh`)).toMatchObject({ status: 404, json: { error: 'not_found' } })
+    expect(await mcpStatus(accessToken)).toBe(200)
   })
+
+  it('audit verify takes connection chains (their heads are in the connection objects)', async () => {
+    const { id, accessToken } = await newConnection()
+    expect(await mcpStatus(accessToken)).toBe(200)
+    const verified = await admin<{ problems: unknown[]; heads_checked: number; heads_unavailable: string[] }>('POST', '/audit/verify', { key: id })
+    expect(verified.status, JSON.stringify(verified.body)).toBe(200)
+    expect(verified.body).toMatchObject({ problems: [], heads_unavailable: [], heads_checked: 1 })
+  })
+
 })

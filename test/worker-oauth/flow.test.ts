@@ -81,7 +81,7 @@ describe('OAuth sign-in with the MCP SDK client', () => {
     // The connection is in D1 with its secret sealed, never in clear.
     const row = await env.DB.prepare('SELECT profile, odoo_login, odoo_secret, revoked_at FROM connections WHERE id = ?1').bind(connectionId).first<Record<string, unknown>>()
     expect(row).toMatchObject({ profile: 'sales', odoo_login: 'admin', revoked_at: null })
-    expect(String(row!.odoo_secret)).toMatch(/^v1\./)
+    expect(String(row!.odoo_secret)).toMatch(/^v2\.[0-9a-f]{8}\./)
 
     // Refresh: auth() with stored tokens exchanges the refresh token (rotated).
     const before = provider.tokens()!

@@ -11,6 +11,7 @@ import { adminError, type AdminApiEnv } from './http'
 import { alertsRoutes } from './alerts/routes'
 import { auditRoutes } from './audit/routes'
 import { connectorsRoutes } from './connectors/routes'
+import { credentialsRoutes } from './credentials/routes'
 import { keyRoutes } from './keys/routes'
 import { webhooksRoutes } from './webhooks/routes'
 
@@ -31,4 +32,5 @@ adminApi.route('/', connectorsRoutes)
 adminApi.route('/webhooks', webhooksRoutes)
 adminApi.route('/alerts', alertsRoutes)
 adminApi.route('/audit', auditRoutes)
+adminApi.route('/credentials', credentialsRoutes)
 adminApi.all('*', (c) => adminError(c, 404, 'not_found', `No admin route ${c.req.method} ${new URL(c.req.url).pathname}; see docs/ADMIN-API.md`))

@@ -1,5 +1,6 @@
 /** Every change the admin API makes, by action name (the name the admin log records). One module per feature. */
 import { connectorsPlanners } from './connectors/plans'
+import { credentialsPlanners } from './credentials/plans'
 import { planCreateKey, planRevokeKey, planRotateKey, planSetOdooSecret, planSetPolicy } from './keys/plans'
 import { webhooksPlanners } from './webhooks/plans'
 
@@ -10,6 +11,7 @@ export const PLANNERS = {
   'keys.policy.set': planSetPolicy,
   'keys.odoo_secret.set': planSetOdooSecret,
   ...connectorsPlanners,
+  ...credentialsPlanners,
   ...webhooksPlanners,
 } as const
 

@@ -106,7 +106,8 @@ describe('admin API signatures (property)', () => {
       }),
       { numRuns: 60 },
     )
-  })
+    // 180 signed round trips, each claiming its nonce in the ledger: 3-6 s on a busy 2-CPU machine.
+  }, 30_000)
 })
 
 describe('admin API signatures (known attacks)', () => {

@@ -312,22 +312,22 @@ describe('retention', () => {
   })
 })
 
-describe('chain heads over the admin channel', () => {
-  it('reports each chain head as its object holds it, matching the last row in D1', async () => {
-    const { signAdminRequest } = await import('../../../src/admin/signature')
-    const { gatewayFetch } = await import('../helpers')
+describe('chain heads through the admin API', () => {
+  it("compares each chain's last row with the head its object holds: a deleted tail shows", async () => {
+    const { admin } = await import('../admin-api/client')
     const { id, key } = await createTestKey({ policy: SALES_POLICY })
     for (let index = 0; index < 3; index++) await (await postMcp(key, { jsonrpc: '2.0', id: index, method: 'ping' })).arrayBuffer()
     await flushAudit([id])
-    const path = '/admin/audit/heads'
-    const post = async (body: string) =>
-      gatewayFetch(`http://gateway.test${path}`, { method: 'POST', headers: await signAdminRequest(env.ADMIN_SECRET!, { method: 'POST', host: 'gateway.test', pathWithQuery: path, body }), body })
-    const response = await post(JSON.stringify({ chains: [id, 'anon-0'] }))
-    expect(response.status).toBe(200)
-    const { heads } = (await response.json()) as { heads: { chainId: string; seq: number; hash: string; pending: number }[] }
     const last = (await chainRecords(id)).at(-1)!
-    expect(heads[0]).toMatchObject({ chainId: id, seq: last.seq, hash: last.hash, pending: 0 })
-    expect(heads[1]!.chainId).toBe('anon-0')
-    for (const bad of ['{"chains": ["key_x; DROP"]}', '{"chains": "all"}', 'nope']) expect((await post(bad)).status).toBe(400)
+    expect(await keyObject(id).auditHead()).toMatchObject({ chainId: id, seq: last.seq, hash: last.hash, pending: 0 })
+    const verify = (body: unknown) => admin<{ heads_checked: number; problems: unknown[]; next_cursor: string | null }>('POST', '/audit/verify', body)
+    const clean = await verify({ key: id })
+    expect(clean.status).toBe(200)
+    expect(clean.body).toMatchObject({ heads_checked: 1, problems: [], next_cursor: null })
+    expect((await verify({ key: 'anon-0' })).body).toMatchObject({ problems: [], next_cursor: null })
+    // The chain alone still links perfectly without its last row: only the head tells.
+    await env.DB.prepare('DELETE FROM audit_log WHERE chain_id = ?1 AND seq = ?2').bind(id, last.seq).run()
+    expect((await verify({ key: id })).body.problems).toEqual([{ kind: 'tail_missing', chainId: id, lastSeq: last.seq - 1, headSeq: last.seq }])
+    for (const bad of ['{"key": "key_x; DROP"}', '{"chains": "all"}', 'nope']) expect((await verify(bad)).status).toBe(400)
   })
 })

@@ -11,7 +11,7 @@ describe('sealed Odoo secrets (AES-256-GCM)', () => {
   it('round-trips and never contains the plaintext', async () => {
     const key = await importCredentialsKey(generateCredentialsKey())
     const sealed = await sealSecret(key, 'odoo-secret-value', 'key_1')
-    expect(sealed).toMatch(/^v1\./)
+    expect(sealed).toMatch(/^v2\.[0-9a-f]{8}\./)
     expect(sealed).not.toContain('odoo-secret-value')
     expect(await openSecret(key, sealed, 'key_1')).toBe('odoo-secret-value')
   })

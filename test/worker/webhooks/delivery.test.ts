@@ -13,6 +13,7 @@ import { generateWebhookSecret } from '../../../src/webhooks/signing'
 import { verifyWebhook } from '../../../src/webhooks/verify'
 import worker from '../../../src/index'
 import { gatewayFetch } from '../helpers'
+import { admin, adminHeaders } from '../admin-api/client'
 import { auditByRequestId, flushAudit } from '../audit/helpers'
 
 const random = (bytes = 8) => bytesToHex(crypto.getRandomValues(new Uint8Array(bytes)))
@@ -282,8 +283,7 @@ describe('while D1 fails', () => {
 })
 
 describe('redelivery', () => {
-  it('replays a dead-lettered delivery with the same event id through the signed admin channel', async () => {
-    const { signAdminRequest } = await import('../../../src/admin/signature')
+  it('replays a dead-lettered delivery with the same event id through the admin API', async () => {
     const source = await createSource()
     const model = testModel()
     // Fails more often than the (test-sized) retry window allows, so the first round ends in the dead letters.
@@ -291,16 +291,21 @@ describe('redelivery', () => {
     await postHook(source, payloadFor(model))
     const dead = await deliveryOf(subscription.id, (status) => status === 'dead', 6_000)
     expect(dead?.status).toBe('dead')
-    const path = `/admin/webhooks/deliveries/${dead!.id}/redeliver`
+    const path = `/admin/v1/webhooks/deliveries/${dead!.id}/redeliver`
     const unsigned = await gatewayFetch(`http://gateway.test${path}`, { method: 'POST' })
     expect(unsigned.status).toBe(401)
-    const response = await gatewayFetch(`http://gateway.test${path}`, { method: 'POST', headers: await signAdminRequest(env.ADMIN_SECRET!, { method: 'POST', host: 'gateway.test', pathWithQuery: path, body: '' }) })
-    expect(response.status).toBe(200)
+    const response = await admin<{ status: string; previous_status: string; event_id: string }>('POST', `/webhooks/deliveries/${dead!.id}/redeliver`, {})
+    expect(response.status, JSON.stringify(response.body)).toBe(200)
+    expect(response.body).toMatchObject({ status: 'pending', previous_status: 'dead' })
     const delivered = await deliveryOf(subscription.id, (status) => status === 'delivered')
     expect(delivered?.status).toBe('delivered')
     const requests = await received(subscription.box, 11)
     expect(requests).toHaveLength(11)
     expect(new Set(requests.map((request) => request.headers['webhook-id'])).size).toBe(1)
+    expect(requests[0]!.headers['webhook-id']).toBe(response.body.event_id)
+    // The first admin channel's route is gone: a correctly signed request to it finds nothing.
+    const oldPath = `/admin/webhooks/deliveries/${dead!.id}/redeliver`
+    expect((await gatewayFetch(`http://gateway.test${oldPath}`, { method: 'POST', headers: await adminHeaders('POST', oldPath, '') })).status).toBe(404)
   }, 20_000)
 })
 
