@@ -3,8 +3,10 @@
 // The CLI and `npm start` must use the very same code as the Worker for key format, hashing and encryption
 // (src/keys, src/lib) and the very same Odoo simulator as the tests, so instead of keeping JavaScript copies we
 // bundle the TypeScript entry with esbuild into node_modules/.cache/odoo-mcp/<name>.mjs and import that.
-// Building takes ~50 ms, so it is done on every run: no stale cache to reason about.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+// Building takes 50-450 ms (more on a busy machine), a large part of a CLI command's time, so the bundle is reused
+// while none of its source files changed: a manifest next to it lists each input with its size and mtime, and any
+// difference (or a new esbuild, a different entry) rebuilds. Checking is a stat per input, a few milliseconds.
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -54,9 +56,11 @@ const sourceUrlPlugin = {
  */
 export async function loadTs(entry, name) {
   checkNodeVersion()
-  const esbuild = await loadEsbuild()
   const outDir = join(projectDir, 'node_modules', '.cache', 'odoo-mcp')
   const outFile = join(outDir, `${name}.mjs`)
+  const manifestFile = join(outDir, `${name}.inputs.json`)
+  if (await isFresh(manifestFile, entry)) return import(pathToFileURL(outFile).href)
+  const esbuild = await loadEsbuild()
   const result = await esbuild.build({
     entryPoints: [join(projectDir, entry)],
     bundle: true,
@@ -66,18 +70,51 @@ export async function loadTs(entry, name) {
     // Dependencies (hono, zod...) stay imports; node_modules/.cache/odoo-mcp resolves them from node_modules.
     packages: 'external',
     write: false,
+    metafile: true,
+    // Metafile paths are relative to this directory.
+    absWorkingDir: projectDir,
     logLevel: 'silent',
     plugins: [sourceUrlPlugin],
   })
   const code = result.outputFiles[0].contents
   await mkdir(outDir, { recursive: true })
-  // Several processes (parallel tests) may build at once: write a private file, then rename it into place atomically.
-  const tmpFile = `${outFile}.${process.pid}.${Date.now()}.tmp`
+  await writeAtomically(outFile, code)
+  const inputs = {}
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const path = resolve(projectDir, input)
+    const info = await stat(path)
+    inputs[path] = `${info.size}:${info.mtimeMs}`
+  }
+  await writeAtomically(manifestFile, JSON.stringify({ entry, esbuild: esbuild.version, inputs }))
+  return import(pathToFileURL(outFile).href)
+}
+
+/** Several processes (parallel tests) may build at once: write a private file, then rename it into place atomically. */
+async function writeAtomically(file, contents) {
+  const tmpFile = `${file}.${process.pid}.${Date.now()}.tmp`
   try {
-    await writeFile(tmpFile, code)
-    await rename(tmpFile, outFile)
+    await writeFile(tmpFile, contents)
+    await rename(tmpFile, file)
   } finally {
     await rm(tmpFile, { force: true })
   }
-  return import(pathToFileURL(outFile).href)
+}
+
+/** The bundle's manifest matches the sources on disk (same entry, same esbuild, every input unchanged). */
+async function isFresh(manifestFile, entry) {
+  try {
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'))
+    if (manifest.entry !== entry) return false
+    const { version } = JSON.parse(await readFile(join(projectDir, 'node_modules', 'esbuild', 'package.json'), 'utf8'))
+    if (manifest.esbuild !== version) return false
+    const checks = await Promise.all(
+      Object.entries(manifest.inputs).map(async ([path, signature]) => {
+        const info = await stat(path)
+        return `${info.size}:${info.mtimeMs}` === signature
+      }),
+    )
+    return checks.length > 0 && checks.every(Boolean)
+  } catch {
+    return false
+  }
 }
