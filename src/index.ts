@@ -10,7 +10,6 @@
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
-import { adminRoutes } from './admin/routes'
 import { adminApi } from './admin/v1'
 import { applyRetention } from './audit/retention'
 import { ConfigError, loadConfig } from './config'
@@ -67,7 +66,6 @@ app.all('/mcp', (c) =>
 
 app.route('/', oauthRoutes)
 app.route('/admin/v1', adminApi)
-app.route('/admin', adminRoutes)
 app.route('/hooks', webhookRoutes)
 
 // The path is echoed to help a confused client, minus anything that looks like an API key (`/mcp/omk_...`).
