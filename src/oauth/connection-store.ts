@@ -19,7 +19,8 @@ export function grantCredential(grantId: string): string {
 }
 
 
-interface ProfileRow {
+/** A `connector_profiles` row as the connection's object reads it (the admin API reads more: admin/v1/connectors/rows.ts). */
+export interface ProfileRow {
   name: string
   policy: string
   logins: string | null

@@ -89,7 +89,7 @@ describe('keys through the admin API', () => {
     // No secret in the admin log: not the key, not the Odoo secret, not even sealed.
     const rows = await env.DB.prepare('SELECT * FROM admin_audit WHERE target = ?1').bind(created.id).all()
     const text = JSON.stringify(rows.results)
-    for (const secretText of [created.key, rotated.body.key, odooApiKey('sales_agent'), 'sales_agent"', 'v1.']) expect(text).not.toContain(secretText)
+    for (const secretText of [created.key, rotated.body.key, odooApiKey('sales_agent'), 'sales_agent"', 'v1.', 'v2.']) expect(text).not.toContain(secretText)
   })
 
   it('answers 404 and 400 with stable codes, and never echoes a pasted API key', async () => {

@@ -11,7 +11,7 @@
 import type { Env } from '../../../env'
 import { refused, type Plan } from '../plan'
 import { statement, type Statement } from '../statement'
-import { profileSettings } from './rows'
+import { profileSettings, type ProfileRow } from './rows'
 
 export interface AddProfileInput {
   name: string
@@ -25,17 +25,8 @@ export interface AddProfileInput {
   connectionTtlSeconds: number
 }
 
-interface StoredProfile {
-  name: string
-  policy: string
-  logins: string | null
-  client_name: string | null
-  redirect_uris: string
-  token_ttl_seconds: number
-  connection_ttl_seconds: number
-  created_at: number
-  removed_at: number | null
-}
+/** The profile row without the live-connection count. */
+type StoredProfile = Omit<ProfileRow, 'live'>
 
 async function profileRow(env: Env, name: string): Promise<StoredProfile | null> {
   return env.DB.prepare(

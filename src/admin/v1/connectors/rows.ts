@@ -4,16 +4,10 @@
  * way its object decides it (oauth/connection-store.ts loadStoredConnection): revoked when its row says so or its
  * profile is removed (or gone), else expired or live.
  */
+import type { ProfileRow as StoredProfileRow } from '../../../oauth/connection-store'
 
-export interface ProfileRow {
-  name: string
-  policy: string
-  logins: string | null
-  client_name: string | null
-  redirect_uris: string
-  token_ttl_seconds: number
-  connection_ttl_seconds: number
-  created_at: number
+
+export interface ProfileRow extends StoredProfileRow {
   removed_at: number | null
   /** Live connections, counted by the rule of LIVE below. */
   live: number

@@ -8,7 +8,7 @@ import { displayPrefix, generateApiKey, generateKeyId } from '../../../keys/key-
 import { importCredentialsKey, sealSecret, sha256Hex } from '../../../lib/crypto'
 import { refused, type Plan } from '../plan'
 import { statement, type Statement } from '../statement'
-import { KEY_COLUMNS, keyStatus, type KeyRow } from './rows'
+import { KEY_COLUMNS, keyRowStatus, type KeyRow } from './rows'
 
 async function keyRow(env: Env, id: string): Promise<KeyRow | null> {
   return env.DB.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?1`).bind(id).first<KeyRow>()
@@ -104,7 +104,7 @@ export interface OdooSecretInput {
 export async function planSetOdooSecret(env: Env, input: OdooSecretInput, now: number): Promise<Plan<{ odooLogin: string; name: string }>> {
   const row = await keyRow(env, input.id)
   if (!row) return notFound(input.id)
-  const status = keyStatus(row, now)
+  const status = keyRowStatus(row, now)
   if (status !== 'active') return refused(409, `key_${status}`, `Key ${input.id} is ${status}: a new Odoo secret would not make it usable; create a new key instead`)
   const sealed = await sealSecret(await importCredentialsKey(env.CREDENTIALS_KEY), input.odooSecret, input.id)
   return {
@@ -145,7 +145,7 @@ export interface RotatedKey {
 export async function planRotateKey(env: Env, input: { id: string; graceSeconds: number }, now: number): Promise<Plan<RotatedKey>> {
   const row = await keyRow(env, input.id)
   if (!row) return notFound(input.id)
-  const status = keyStatus(row, now)
+  const status = keyRowStatus(row, now)
   if (status !== 'active') return refused(409, `key_${status}`, `Key ${input.id} is ${status}: rotating it would not make it usable; create a new key instead`)
   const { key } = generateApiKey()
   const prefix = displayPrefix(key)

@@ -1,4 +1,6 @@
 /** The `api_keys` row as the admin API reads it (never `odoo_secret`), and how it is shown. */
+import { keyStatus, type KeyStatus } from '../../../keys/key-store'
+
 export const KEY_COLUMNS = 'id, name, prefix, odoo_login, odoo_uid, policy, created_at, expires_at, revoked_at, rotated_at, last_used_at'
 
 export interface KeyRow {
@@ -15,12 +17,9 @@ export interface KeyRow {
   last_used_at: number | null
 }
 
-export type KeyStatus = 'active' | 'expired' | 'revoked'
-
-export function keyStatus(row: Pick<KeyRow, 'revoked_at' | 'expires_at'>, now: number): KeyStatus {
-  if (row.revoked_at !== null) return 'revoked'
-  if (row.expires_at !== null && row.expires_at <= now) return 'expired'
-  return 'active'
+/** The key's status as its object decides it (keys/key-store.ts keyStatus), from the row's columns. */
+export function keyRowStatus(row: Pick<KeyRow, 'revoked_at' | 'expires_at'>, now: number): KeyStatus {
+  return keyStatus({ revokedAt: row.revoked_at, expiresAt: row.expires_at }, now)
 }
 
 /** Active keys that expire within this time are flagged (`expiring_soon`). */
@@ -29,7 +28,7 @@ export const EXPIRING_SOON_MS = 7 * 86_400_000
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 export function keyJson(row: KeyRow, now: number, withPolicy: boolean) {
-  const status = keyStatus(row, now)
+  const status = keyRowStatus(row, now)
   return {
     id: row.id,
     name: row.name,
