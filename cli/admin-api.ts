@@ -16,6 +16,18 @@ import { adminSecret, gatewayUrl } from './gateway'
 export const API_PREFIX = '/admin/v1'
 const DEFAULT_TIMEOUT_MS = 30_000
 
+/**
+ * How long one request may wait for its answer: the command's own allowance (30 s unless it asks for more), or
+ * ODOO_MCP_TIMEOUT seconds when that is longer (a gateway behind a slow link, or a busy local machine).
+ */
+function requestTimeoutMs(context: CommandContext, own: number | undefined): number {
+  const allowance = own ?? DEFAULT_TIMEOUT_MS
+  const text = context.env.ODOO_MCP_TIMEOUT
+  if (text === undefined || text === '') return allowance
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1) throw new CliError(`ODOO_MCP_TIMEOUT must be a whole number of seconds from 1 to 9999, not '${text.slice(0, 20)}'`)
+  return Math.max(allowance, Number(text) * 1000)
+}
+
 /** The gateway answered with an error body: `code` is its stable error code. */
 export class AdminApiError extends CliError {
   constructor(
@@ -97,7 +109,7 @@ export async function adminRequest<T>(context: CommandContext, method: 'GET' | '
   const body = options.body === undefined ? '' : JSON.stringify(options.body)
   const actor = actorOf(context)
   const headers = await signAdminRequest(secret, { method, host: url.host, pathWithQuery: url.pathname + url.search, body, ...(actor ? { actor } : {}) })
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const timeoutMs = requestTimeoutMs(context, options.timeoutMs)
   let response: Response
   try {
     response = await fetch(url, {

@@ -19,7 +19,7 @@ import { identifyKey } from './http/auth'
 import { httpError } from './http/errors'
 import { originGuard, readJsonRpcBody, requireJsonContentType, requireMatchingRoutingHeaders } from './http/transport-guard'
 import type { GatewayEnv } from './http/types'
-import { API_KEY_PREFIX } from './keys/key-format'
+import { withoutApiKeys } from './keys/key-format'
 import { logError } from './log'
 import { oauthRoutes } from './oauth/routes'
 import { purgeExpiredOAuthData } from './oauth/server'
@@ -69,10 +69,7 @@ app.route('/admin/v1', adminApi)
 app.route('/hooks', webhookRoutes)
 
 // The path is echoed to help a confused client, minus anything that looks like an API key (`/mcp/omk_...`).
-const KEY_LIKE = new RegExp(`${API_KEY_PREFIX}[0-9A-Za-z]+`, 'g')
-app.notFound((c) =>
-  httpError(c, 404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname.replace(KEY_LIKE, `${API_KEY_PREFIX}…`)}; the MCP endpoint is POST /mcp`),
-)
+app.notFound((c) => httpError(c, 404, 'not_found', `No route for ${c.req.method} ${withoutApiKeys(new URL(c.req.url).pathname)}; the MCP endpoint is POST /mcp`))
 
 app.onError((error, c) => {
   if (error instanceof ConfigError) {

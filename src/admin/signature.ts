@@ -42,12 +42,18 @@ export interface SignedRequestParts {
   host: string
   /** Path and query string exactly as sent (`/admin/v1/keys?limit=10`). */
   pathWithQuery: string
-  body: string
+  /** The body: its UTF-8 text when signing, the bytes as received when verifying (so nothing decoding drops, a BOM or a malformed byte, goes unsigned). */
+  body: string | Uint8Array<ArrayBuffer>
   actor?: string
 }
 
+async function bodyHash(body: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  if (typeof body === 'string') return sha256Hex(body)
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', body)))
+}
+
 async function canonical(timestamp: string, nonce: string, parts: SignedRequestParts): Promise<Uint8Array<ArrayBuffer>> {
-  const text = [SCHEME, timestamp, nonce, parts.method.toUpperCase(), parts.host.toLowerCase(), parts.pathWithQuery, parts.actor ?? '', await sha256Hex(parts.body)]
+  const text = [SCHEME, timestamp, nonce, parts.method.toUpperCase(), parts.host.toLowerCase(), parts.pathWithQuery, parts.actor ?? '', await bodyHash(parts.body)]
   return new Uint8Array(encoder.encode(text.join('\n')))
 }
 

@@ -52,3 +52,10 @@ export function parseApiKey(candidate: string): ApiKeyParseResult {
 export function generateKeyId(): string {
   return 'key_' + bytesToHex(crypto.getRandomValues(new Uint8Array(8)))
 }
+
+const KEY_LIKE = new RegExp(`${API_KEY_PREFIX}[0-9A-Za-z]+`, 'g')
+
+/** Text a client sent, fit to echo in an error: anything shaped like an API key is cut to its `omk_`. */
+export function withoutApiKeys(text: string): string {
+  return text.replace(KEY_LIKE, `${API_KEY_PREFIX}…`)
+}

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { signAdminRequest } from '../../src/admin/signature'
 import { generateCredentialsKey } from '../../src/lib/crypto'
 import { applySchema, projectRoot, queryD1, runNode, type LocalD1, type ProcessResult } from './wrangler'
 import { startWranglerDev, type WranglerDev } from './wrangler-dev'
@@ -37,7 +38,7 @@ export async function startCliGateway(options: CliGatewayOptions): Promise<CliGa
   await applySchema(d1)
   const adminSecret = `cli-test-${'0123456789abcdef'.repeat(3)}`
   const credentialsKey = generateCredentialsKey()
-  let gateway: WranglerDev
+  let gateway: WranglerDev | undefined
   try {
     gateway = await startWranglerDev(
       d1.configPath,
@@ -45,7 +46,9 @@ export async function startCliGateway(options: CliGatewayOptions): Promise<CliGa
       { ODOO_DB: 'mcp_demo', ODOO_PROTOCOL: 'auto', CREDENTIALS_KEY: credentialsKey, ADMIN_SECRET: adminSecret, ALLOWED_ORIGINS: '', ...options.vars },
       '/healthz',
     )
+    await warmUp(gateway.url, adminSecret)
   } catch (error) {
+    await gateway?.stop()
     await rm(work, { recursive: true, force: true })
     throw error
   }
@@ -56,7 +59,9 @@ export async function startCliGateway(options: CliGatewayOptions): Promise<CliGa
     d1,
     work,
     cli(args, runOptions = {}) {
-      const env = { ...process.env, ODOO_MCP_GATEWAY_URL: gateway.url, ODOO_MCP_ADMIN_SECRET: adminSecret, ODOO_MCP_ACTOR: 'cli-test', ...runOptions.env }
+      // A long request timeout: CI runs these next to a dozen workerd processes on two cores, where a first admin
+      // request (the ledger object and D1 opening) has been seen to take more than the CLI's default 30 s.
+      const env = { ...process.env, ODOO_MCP_GATEWAY_URL: gateway.url, ODOO_MCP_ADMIN_SECRET: adminSecret, ODOO_MCP_ACTOR: 'cli-test', ODOO_MCP_TIMEOUT: '180', ...runOptions.env }
       return runNode(CLI_BIN, [...args, '--config', d1.configPath, '--persist-to', d1.persistTo], { env, input: runOptions.input })
     },
     query: (sql) => queryD1(d1, sql),
@@ -65,4 +70,12 @@ export async function startCliGateway(options: CliGatewayOptions): Promise<CliGa
       await rm(work, { recursive: true, force: true })
     },
   }
+}
+
+/** One signed admin request, so the ledger object and D1 are open before the first timed CLI command. */
+async function warmUp(url: string, adminSecret: string): Promise<void> {
+  const target = new URL('/admin/v1/whoami', url)
+  const headers = await signAdminRequest(adminSecret, { method: 'GET', host: target.host, pathWithQuery: target.pathname, body: '' })
+  const response = await fetch(target, { headers, signal: AbortSignal.timeout(180_000) })
+  if (!response.ok) throw new Error(`the test gateway refused its warm-up request: HTTP ${response.status} ${await response.text()}`)
 }

@@ -2,7 +2,8 @@
  * Who may use the admin API (docs/ADMIN-API.md "Authentication"), checked before any route:
  *   1. the API is on (ADMIN_SECRET and/or Cloudflare Access configured; admin/v1/settings.ts);
  *   2. the client address is in ADMIN_ALLOWED_IPS, when set;
- *   3. the body is at most 1 MiB (read only for requests that carry credentials);
+ *   3. not a browser's cross-site request (Origin, Sec-Fetch-Site); the body is at most 1 MiB (read only for requests
+ *      that carry credentials), JSON (Content-Type), and UTF-8 (checked once the request is authenticated);
  *   4. a valid Cloudflare Access token (when Access is configured and the header is present), or a v2 signature
  *      under ADMIN_SECRET whose nonce was never used before (admin/signature.ts, admin/v1/ledger.ts).
  * The actor (who, and how) is set for the routes and the admin log. Refusals say which step failed, never why a
@@ -20,6 +21,12 @@ import { adminSettings } from './settings'
 
 export const ADMIN_BODY_LIMIT = 1024 * 1024
 const ACCESS_HEADER = 'cf-access-jwt-assertion'
+/** Fatal: malformed UTF-8 is refused, not replaced; a BOM is kept (and so is not JSON). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+function isJsonContentType(header: string | undefined): boolean {
+  return header !== undefined && header.split(';')[0]!.trim().toLowerCase() === 'application/json'
+}
 
 export function adminAuth(): MiddlewareHandler<AdminApiEnv> {
   return async (c, next) => {
@@ -41,9 +48,29 @@ export function adminAuth(): MiddlewareHandler<AdminApiEnv> {
       const ways = [settings.secret ? 'a request signed with ADMIN_SECRET (the odoo-mcp CLI)' : '', settings.access ? 'a Cloudflare Access token (Cf-Access-Jwt-Assertion)' : '']
       return adminError(c, 401, 'admin_unauthenticated', `The admin API needs ${ways.filter(Boolean).join(' or ')}`)
     }
+    // A browser on another site can send a "simple" request (text/plain, no preflight) carrying the Access cookie,
+    // which Access turns into a valid token: such requests are refused whatever they carry (the CLI sends neither
+    // header; a browser console is same-origin).
+    const site = c.req.header('sec-fetch-site')
+    const origin = c.req.header('origin')
+    if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== new URL(c.req.url).origin)) {
+      return adminError(c, 403, 'admin_cross_origin', 'The admin API answers only its own origin and non-browser clients (Origin / Sec-Fetch-Site)')
+    }
     // The size limit itself is enforced while reading (bodyLimit in admin/v1/index.ts answers 413).
-    const body = await c.req.text()
-    c.set('adminBody', body)
+    const body = new Uint8Array(await c.req.arrayBuffer())
+    if (body.byteLength > 0 && !isJsonContentType(c.req.header('content-type'))) {
+      return adminError(c, 415, 'unsupported_media_type', 'Admin request bodies are JSON: send Content-Type: application/json')
+    }
+    const proceed = () => {
+      let text: string
+      try {
+        text = strictUtf8.decode(body)
+      } catch {
+        return adminError(c, 400, 'invalid_json', 'The body is not UTF-8 text')
+      }
+      c.set('adminBody', text)
+      return next()
+    }
 
     if (accessToken && settings.access) {
       const verdict = await verifyAccessToken(accessToken, settings.access)
@@ -52,7 +79,7 @@ export function adminAuth(): MiddlewareHandler<AdminApiEnv> {
         return adminError(c, 401, 'admin_access_denied', `Cloudflare Access: ${verdict.reason}`)
       }
       c.set('adminActor', verdict.actor)
-      return next()
+      return proceed()
     }
 
     if (!settings.secret) return adminError(c, 401, 'admin_signature_not_configured', 'Signed requests are off on this gateway (no ADMIN_SECRET); sign in through Cloudflare Access')
@@ -90,6 +117,6 @@ export function adminAuth(): MiddlewareHandler<AdminApiEnv> {
     }
     if (!fresh) return adminError(c, 401, 'admin_replayed', 'This signed request was already used (X-Admin-Nonce seen before): sign each request anew')
     c.set('adminActor', { id: verdict.actor ? `secret:${verdict.actor}` : 'secret', auth: 'signature' })
-    return next()
+    return proceed()
   }
 }

@@ -19,8 +19,17 @@ export async function change<A extends ActionName>(c: AdminContext, action: A, i
     })) as ChangeOutcome<ActionResult<A>>
   } catch (error) {
     logError(error, `admin ${action}`, c.get('requestId'))
-    // The change and its record are one D1 batch: a failure leaves both unwritten.
-    return { ok: false, response: adminError(c, 503, 'change_failed', `Nothing was changed (the database or the admin ledger did not answer); retry. Request id ${c.get('requestId')}`) }
+    const requestId = c.get('requestId')
+    // The change and its record are one D1 batch: both were written, or neither. Whether D1 committed a batch whose
+    // answer was lost is asked before saying so; when even that cannot be asked, the client is told to look first.
+    // By message: an error crossing the Durable Object boundary keeps its message, not its class (LedgerWriteError).
+    if (error instanceof Error && /outcome unknown/.test(error.message)) {
+      return {
+        ok: false,
+        response: adminError(c, 503, 'change_outcome_unknown', `The database did not answer: the change may or may not have been made. Check (the admin log has request id ${requestId} if it was) before retrying`),
+      }
+    }
+    return { ok: false, response: adminError(c, 503, 'change_failed', `Nothing was changed (the database or the admin ledger did not answer); retry. Request id ${requestId}`) }
   }
   if (outcome.kind === 'refused') return { ok: false, response: refusalResponse(c, outcome.refusal) }
   return { ok: true, outcome }

@@ -7,6 +7,7 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ADMIN_BODY_LIMIT, adminAuth } from './auth'
+import { withoutApiKeys } from '../../keys/key-format'
 import { adminError, type AdminApiEnv } from './http'
 import { alertsRoutes } from './alerts/routes'
 import { auditRoutes } from './audit/routes'
@@ -33,4 +34,4 @@ adminApi.route('/webhooks', webhooksRoutes)
 adminApi.route('/alerts', alertsRoutes)
 adminApi.route('/audit', auditRoutes)
 adminApi.route('/credentials', credentialsRoutes)
-adminApi.all('*', (c) => adminError(c, 404, 'not_found', `No admin route ${c.req.method} ${new URL(c.req.url).pathname}; see docs/ADMIN-API.md`))
+adminApi.all('*', (c) => adminError(c, 404, 'not_found', `No admin route ${c.req.method} ${withoutApiKeys(new URL(c.req.url).pathname)}; see docs/ADMIN-API.md`))

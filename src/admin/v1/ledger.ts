@@ -27,6 +27,8 @@ export type ChangeOutcome<Result> =
   | { kind: 'changed'; result: Result; seq: number }
 
 const NONCE_CLEANUP_EVERY = 64
+const MAX_GUARDED_ATTEMPTS = 3
+const GUARD_FAILED = /NOT NULL constraint failed: admin_audit\.hash/
 
 export class AdminLedger extends DurableObject<Env> {
   private head: Head | undefined
@@ -39,6 +41,19 @@ export class AdminLedger extends DurableObject<Env> {
     ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID')
     ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at)')
     this.head = ctx.storage.kv.get<Head>('head')
+  }
+
+  /**
+   * The record of a batch sent to D1 without a clear answer yet: whether D1 committed it is settled before the next
+   * change. Kept in storage, so a restart between the two cannot leave the head behind D1 for ever.
+   */
+  private get inDoubt(): Head | undefined {
+    return this.ctx.storage.kv.get<Head>('in_doubt')
+  }
+
+  private set inDoubt(record: Head | undefined) {
+    if (record) this.ctx.storage.kv.put('in_doubt', record)
+    else this.ctx.storage.kv.delete('in_doubt')
   }
 
   /** true the first time a nonce is seen before `expiresAt`; false for a replay. */
@@ -59,8 +74,11 @@ export class AdminLedger extends DurableObject<Env> {
   }
 
   /** The last record the ledger wrote (seq 0: none yet). */
-  async lastRecord(): Promise<Head> {
-    return this.head ?? (await this.headFromD1())
+  lastRecord(): Promise<Head> {
+    // Queued like a change: a head asked for while a change is being written would race its outcome check.
+    const run = this.queue.then(() => this.currentHead())
+    this.queue = run.catch(() => undefined)
+    return run
   }
 
   private async headFromD1(): Promise<Head> {
@@ -70,12 +88,26 @@ export class AdminLedger extends DurableObject<Env> {
   }
 
   private async applyChange<A extends ActionName>(action: A, input: ActionInput<A>, context: AdminChangeContext): Promise<ChangeOutcome<ActionResult<A>>> {
+    // A guarded write that found its row changed by someone else is planned again from the new state (bounded:
+    // another writer would have to change the same row between every plan and write).
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.planAndWrite(action, input, context)
+      if (outcome !== 'guard_failed') return outcome
+      if (attempt === MAX_GUARDED_ATTEMPTS) throw new Error(`admin ${action}: the row kept changing under the ledger (${attempt} attempts)`)
+    }
+  }
+
+  private async planAndWrite<A extends ActionName>(
+    action: A,
+    input: ActionInput<A>,
+    context: AdminChangeContext,
+  ): Promise<ChangeOutcome<ActionResult<A>> | 'guard_failed'> {
     const now = Date.now()
     const planner = PLANNERS[action] as (env: Env, input: ActionInput<A>, now: number) => Promise<Plan<ActionResult<A>>>
     const plan = await planner(this.env, input, now)
     if (plan.kind === 'refused') return plan
     if (plan.kind === 'unchanged') return plan
-    const head = this.head ?? (await this.headFromD1())
+    const head = await this.currentHead()
     const content: Omit<AdminRecord, 'hash'> = {
       seq: head.seq + 1,
       time: now,
@@ -90,17 +122,59 @@ export class AdminLedger extends DurableObject<Env> {
       prevHash: head.hash,
     }
     const hash = await adminRecordHash(content)
+    // Guarded: the hash (NOT NULL) is NULL unless the statement before changed a row, which fails the whole batch.
+    const hashValue = plan.guarded ? `CASE WHEN changes() > 0 THEN ?12 END` : '?12'
     const record = statement(
       `INSERT INTO admin_audit (seq, time, request_id, actor, auth, ip, action, target, before, after, prev_hash, hash)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ${hashValue})`,
       content.seq, content.time, content.requestId, content.actor, content.auth, content.ip, content.action, content.target,
       content.before, content.after, content.prevHash, hash,
     )
     // One batch is one transaction: the change and its record are written together or not at all.
-    await this.env.DB.batch([...plan.statements, record].map((one) => prepare(this.env.DB, one)))
-    this.head = { seq: content.seq, hash }
-    this.ctx.storage.kv.put('head', this.head)
+    this.inDoubt = { seq: content.seq, hash }
+    try {
+      await this.env.DB.batch([...plan.statements, record].map((one) => prepare(this.env.DB, one)))
+    } catch (error) {
+      if (plan.guarded && GUARD_FAILED.test(String(error))) {
+        this.inDoubt = undefined
+        return 'guard_failed'
+      }
+      // The answer may be lost after D1 committed: if our record is there, the change was made.
+      if ((await this.currentHead().catch(() => undefined))?.hash === hash) return { kind: 'changed', result: plan.result, seq: content.seq }
+      throw new LedgerWriteError(this.inDoubt ? 'unknown' : 'not_written', error)
+    }
+    this.inDoubt = undefined
+    this.setHead({ seq: content.seq, hash })
     return { kind: 'changed', result: plan.result, seq: content.seq }
+  }
+
+  /**
+   * The head the next record links to. After a batch whose answer was lost, D1 decides: the record is either there
+   * (the change was made: it becomes the head) or not (nothing was: the head stays). Without this, one lost answer
+   * would leave the ledger reusing a taken seq for ever.
+   */
+  private async currentHead(): Promise<Head> {
+    if (this.inDoubt) {
+      const last = await this.headFromD1()
+      if (last.seq === this.inDoubt.seq && last.hash === this.inDoubt.hash) this.setHead(last)
+      this.inDoubt = undefined
+    }
+    return this.head ?? (await this.headFromD1())
+  }
+
+  private setHead(head: Head): void {
+    this.head = head
+    this.ctx.storage.kv.put('head', head)
+  }
+}
+
+/** Why a change through the ledger failed: `unknown` when D1 could not be asked afterwards whether it was made. */
+export class LedgerWriteError extends Error {
+  constructor(
+    readonly outcome: 'unknown' | 'not_written',
+    cause: unknown,
+  ) {
+    super(`admin change ${outcome === 'unknown' ? 'outcome unknown' : 'not written'}: ${String(cause)}`, { cause })
   }
 }
 

@@ -17,7 +17,20 @@ export type Plan<Result> =
   | { kind: 'refused'; refusal: Refusal }
   /** Nothing to change (e.g. revoking a revoked key): no statement runs, no record is written. */
   | { kind: 'unchanged'; result: Result }
-  | { kind: 'change'; target: string; before: unknown; after: unknown; statements: Statement[]; result: Result }
+  | {
+      kind: 'change'
+      target: string
+      before: unknown
+      after: unknown
+      statements: Statement[]
+      result: Result
+      /**
+       * The last statement is a conditional write (`... WHERE revoked_at IS NULL`) on a row that code outside the
+       * ledger may change too (the webhook dispatcher, the OAuth side): the record is written only if that statement
+       * changed a row, else nothing is and the ledger plans again from the new state.
+       */
+      guarded?: true
+    }
 
 export type Planner<Input, Result> = (env: Env, input: Input, now: number) => Promise<Plan<Result>>
 

@@ -9,12 +9,12 @@
  */
 import { env } from 'cloudflare:workers'
 import fc from 'fast-check'
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { generateKeyPair, SignJWT } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ADMIN_NONCE_HEADER, ADMIN_SIGNATURE_HEADER, ADMIN_TIMESTAMP_HEADER, signAdminRequest } from '../../../src/admin/signature'
 import type { Env } from '../../../src/env'
 import { GATEWAY, gatewayFetch } from '../helpers'
-import { admin, adminHeaders } from './client'
+import { accessTeam, admin, adminHeaders, sendWith } from './client'
 
 const HOST = new URL(GATEWAY).host
 
@@ -29,22 +29,11 @@ interface Sent {
 async function send(sent: Sent): Promise<{ status: number; error?: string }> {
   const response = await gatewayFetch(`http://${sent.host}${sent.path}`, {
     method: sent.method,
-    headers: sent.headers,
+    headers: { ...sent.headers, ...(sent.method !== 'GET' && sent.body ? { 'content-type': 'application/json' } : {}) },
     body: sent.method === 'GET' ? undefined : sent.body,
   })
   const json = (await response.json()) as { error?: string }
   return { status: response.status, ...(json.error ? { error: json.error } : {}) }
-}
-
-/** A request through the Worker with another configuration (ADMIN_SECRET, Access, allowlist...). */
-async function sendWith(overrides: Partial<Env>, path: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  const { default: worker } = await import('../../../src/index')
-  const response = await worker.fetch(new Request(`${GATEWAY}/admin/v1${path}`, init), { ...env, ...overrides } as Env, {
-    waitUntil() {},
-    passThroughOnException() {},
-    props: {},
-  } as unknown as ExecutionContext)
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
 
 const segment = fc.stringMatching(/^[a-z0-9_-]{1,12}$/)
@@ -196,15 +185,7 @@ describe('Cloudflare Access', () => {
 
   /** A team with its own signing key, its certs URL answered by a stand-in for Cloudflare. */
   async function team(name: string) {
-    const { privateKey, publicKey } = await generateKeyPair('RS256')
-    const jwk = { ...(await exportJWK(publicKey)), kid: `${name}-key`, alg: 'RS256', use: 'sig' }
-    const domain = `https://${name}.cloudflareaccess.com`
-    const realFetch = globalThis.fetch
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input)
-      if (url === `${domain}/cdn-cgi/access/certs`) return Response.json({ keys: [jwk] })
-      return realFetch(input, init)
-    })
+    const { domain, privateKey, jwk } = await accessTeam(name)
     const config = { ACCESS_TEAM_DOMAIN: domain, ACCESS_AUD: 'aud-tag-123', ADMIN_SECRET: undefined }
     const token = (claims: Record<string, unknown>, options: { audience?: string; issuer?: string; expiresIn?: string; key?: CryptoKey; kid?: string } = {}) =>
       new SignJWT(claims)

@@ -1,6 +1,9 @@
 /** Signed requests to the admin API (/admin/v1) from inside the Worker tests, as the CLI signs them. */
 import { env } from 'cloudflare:workers'
+import { exportJWK, generateKeyPair, type JWK } from 'jose'
+import { vi } from 'vitest'
 import { signAdminRequest } from '../../../src/admin/signature'
+import type { Env } from '../../../src/env'
 import { GATEWAY, gatewayFetch } from '../helpers'
 
 export interface AdminAnswer<T = Record<string, unknown>> {
@@ -48,4 +51,32 @@ export async function admin<T = Record<string, unknown>>(method: string, path: s
 export async function replay(method: string, path: string, headers: Record<string, string>, body?: string): Promise<AdminAnswer> {
   const response = await gatewayFetch(`${GATEWAY}/admin/v1${path}`, { method, headers, body })
   return { status: response.status, body: (await response.json()) as AdminAnswer['body'], headers: response.headers }
+}
+
+/** A request through the Worker with another configuration (ADMIN_SECRET, Access, allowlist...). */
+export async function sendWith(overrides: Partial<Env>, path: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { default: worker } = await import('../../../src/index')
+  const response = await worker.fetch(new Request(`${GATEWAY}/admin/v1${path}`, init), { ...env, ...overrides } as Env, {
+    waitUntil() {},
+    passThroughOnException() {},
+    props: {},
+  } as unknown as ExecutionContext)
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+/**
+ * A Cloudflare Access team with its own signing key, its certs URL answered by a stand-in for Cloudflare (a fetch
+ * spy: restore it with vi.restoreAllMocks()).
+ */
+export async function accessTeam(name: string): Promise<{ domain: string; privateKey: CryptoKey; jwk: JWK & { kid: string } }> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256')
+  const jwk = { ...(await exportJWK(publicKey)), kid: `${name}-key`, alg: 'RS256', use: 'sig' }
+  const domain = `https://${name}.cloudflareaccess.com`
+  const realFetch = globalThis.fetch
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input)
+    if (url === `${domain}/cdn-cgi/access/certs`) return Response.json({ keys: [jwk] })
+    return realFetch(input, init)
+  })
+  return { domain, privateKey, jwk }
 }

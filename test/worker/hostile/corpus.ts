@@ -383,6 +383,9 @@ export async function buildRequest(entry: CorpusEntry, fixtures: Fixtures): Prom
   if (body === undefined && request.bytes === undefined && toMcp) body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' })
 
   const headers = new Headers()
+  // An admin request with a body is JSON, as the CLI sends it (an entry's own headers can say otherwise).
+  const toAdmin = new URL(path, GATEWAY).pathname.startsWith('/admin/')
+  if (toAdmin && (body !== undefined || request.bytes !== undefined)) headers.set('content-type', 'application/json')
   if (toMcp) {
     headers.set('content-type', 'application/json')
     headers.set('accept', 'application/json, text/event-stream')

@@ -134,6 +134,8 @@ export async function planRevokeConnection(env: Env, input: { id: string }, now:
     after: { revoked_at: iso(now), revoked_reason: 'admin' },
     statements: [statement(`UPDATE connections SET revoked_at = ?1, revoked_reason = 'admin' WHERE id = ?2 AND revoked_at IS NULL`, now, input.id)],
     result: { alreadyRevoked: false },
+    // The OAuth side revokes connections too (a refresh-token replay, the user's own revocation).
+    guarded: true,
   }
 }
 

@@ -12,7 +12,7 @@ import { CONNECTION_ID } from '../../../oauth/connection-id'
 import { authorizationServer, oauthSettings } from '../../../oauth/server'
 import { parsePolicy } from '../../../policy/schema'
 import { applyNow, change } from '../change'
-import { adminError, badCursor, decodeCursor, page, pageQuery, parseBody, parseQuery, type AdminApiEnv, type AdminContext } from '../http'
+import { adminError, badCursor, echoed, decodeCursor, page, pageQuery, parseBody, parseQuery, type AdminApiEnv, type AdminContext } from '../http'
 import {
   clientNameProblem,
   CONNECTION_TTL_SECONDS,
@@ -84,16 +84,16 @@ const addBody = z
 
 function nameOf(c: AdminContext): string | Response {
   const name = c.req.param('name')!
-  return PROFILE_NAME.test(name) ? name : adminError(c, 400, 'invalid_connector_name', `'${name.slice(0, 40)}' is not a connector name (${PROFILE_NAME_RULE})`)
+  return PROFILE_NAME.test(name) ? name : adminError(c, 400, 'invalid_connector_name', `'${echoed(name)}' is not a connector name (${PROFILE_NAME_RULE})`)
 }
 
 function connectionIdOf(c: AdminContext): string | Response {
   const id = c.req.param('id')!
   // An OAuth token starts with its connection id: never echo the rest of a pasted token.
   if (/^con_[0-9a-f]{16}:/.test(id)) {
-    return adminError(c, 400, 'invalid_connection_id', `That is an OAuth token, not a connection id: the id is its part before the first ':' (${id.slice(0, 20)})`)
+    return adminError(c, 400, 'invalid_connection_id', `That is an OAuth token, not a connection id: the id is its part before the first ':' (${id.slice(0, 20)}…)`)
   }
-  return CONNECTION_ID.test(id) ? id : adminError(c, 400, 'invalid_connection_id', `'${id.slice(0, 40)}' is not a connection id (con_ + 16 hex characters)`)
+  return CONNECTION_ID.test(id) ? id : adminError(c, 400, 'invalid_connection_id', `'${echoed(id)}' is not a connection id (con_ + 16 hex characters)`)
 }
 
 async function profileRow(c: AdminContext, name: string, now: number): Promise<ProfileRow | null> {

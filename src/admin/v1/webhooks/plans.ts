@@ -119,6 +119,8 @@ export async function planRemoveSubscription(
     // The dispatcher drops what is queued at its next attempt (the subscription is disabled).
     statements: [statement("UPDATE webhook_subscriptions SET disabled_at = ?1, disabled_reason = 'removed' WHERE id = ?2 AND disabled_at IS NULL", now, input.id)],
     result: { disabledAt: now, disabledReason: 'removed', alreadyDisabled: false },
+    // The dispatcher may disable it first (webhooks/subscriptions.ts): then it was not "removed" by this request.
+    guarded: true,
   }
 }
 
@@ -173,6 +175,8 @@ export async function planRotateSecret(
           ),
     ],
     result: { secret, overlapEndsAt, previousReadable },
+    // The dispatcher may disable the subscription meanwhile (webhooks/subscriptions.ts).
+    guarded: true,
   }
 }
 

@@ -10,7 +10,7 @@ import { ALERTS_MODEL } from '../../../alerts/rules'
 import { logError } from '../../../log'
 import { isValidWebhookSecret } from '../../../webhooks/signing'
 import { change } from '../change'
-import { adminError, badCursor, badId, decodeCursor, page, pageQuery, parseBody, parseQuery, type AdminApiEnv, type AdminContext } from '../http'
+import { adminError, badCursor, badId, echoed, decodeCursor, page, pageQuery, parseBody, parseQuery, type AdminApiEnv, type AdminContext } from '../http'
 import {
   DELIVERY_COLUMNS,
   DELIVERY_ID,
@@ -48,7 +48,7 @@ const subscriptionIdOf = (c: AdminContext) => idOf(c, SUBSCRIPTION_ID, 'subscrip
 function sourceNameOf(c: AdminContext): string | Response {
   const name = c.req.param('name')!
   if (SOURCE_NAME.test(name)) return name
-  return adminError(c, 400, 'invalid_source_name', `'${name.slice(0, 40)}' is not a source name (1-63 lowercase letters, digits and -, not starting with -)`)
+  return adminError(c, 400, 'invalid_source_name', `'${echoed(name)}' is not a source name (1-63 lowercase letters, digits and -, not starting with -)`)
 }
 
 const sourceName = z.string().regex(SOURCE_NAME, 'must be 1-63 lowercase letters, digits and -, not starting with -')
