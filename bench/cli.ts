@@ -168,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
       gateway: { runtime: 'wrangler dev (DevTools inspector attached, as npm start)', startSeconds: gatewayStartSeconds, odoo: 'simulated Odoo 19 on loopback, no added latency' },
       notes: [
         "Seeded chains have no head in their key objects (the gateway did not write them), so `audit verify` skips the head comparison for them; the chains' hashes are all checked.",
-        'Wall time per command from spawn to exit: Node start, the CLI bundle (scripts/load-ts.mjs builds it on every run), the signed request(s), printing.',
+        'Wall time per command from spawn to exit: Node start, loading the CLI bundle (scripts/load-ts.mjs; rebuilt only when a source changed), the signed request(s), printing.',
       ],
       ...formatReport(reports),
     }

@@ -1,4 +1,4 @@
-/** Webhook subscriptions in D1, as the Worker reads them (the CLI writes them). */
+/** Webhook subscriptions in D1, as the Worker reads them (the admin API writes them: admin/v1/webhooks/). */
 import type { Env } from '../env'
 import { credentialsKeyRing, openSecret, SealedSecretError } from '../lib/crypto'
 
