@@ -314,7 +314,7 @@ export function revocationCheck(checks: Checks, revocation: Revocation, boundMs:
     'revocation: refused within 1 s of reaching D1',
     revocation.committedAt !== null && revocation.firstRefusedAt !== null && late.length === 0 && other.length === 0,
     `last request let through was sent at +${figures.lastAdmittedSentAfterCommitMs ?? '?'} ms, ${late.length} of them later than +${boundMs} ms; ` +
-      `the CLI sent its admin call at +${figures.commitToAdminCallMs ?? '?'} ms (after wrangler d1 execute exited; CLI ran ` +
+      `the CLI sent its admin request (which writes D1, then reloads the key object) at +${figures.commitToAdminCallMs ?? '?'} ms (CLI ran ` +
       `${Math.round(revocation.endedAt - revocation.startedAt)} ms${busy(revocation)}), the call took ${figures.adminCallMs ?? '?'} ms; ` +
       `first 401 received at +${figures.commitToFirstRefusalMs ?? '?'} ms; ${revocation.records.length} polls` +
       (other.length ? `; other answers: ${examples(other)}` : ''),

@@ -149,27 +149,25 @@ export async function startLoadEnvironment(settings: LoadSettings, keySpecs: Key
     const cli: CliTarget = { configPath: target.configPath, persistTo: target.persistTo!, gatewayUrl: '', adminSecret, credentialsKey }
     const receiverBox = `load-${randomBytes(4).toString('hex')}`
 
-    // wrangler dev starts while the CLI makes the webhook source and subscription (both take seconds).
-    const [gateway, webhook] = await Promise.all([
-      step('wrangler dev', () =>
-        startWranglerDev(configPath, target.persistTo!, vars, '/healthz', {
-          logLevel: 'error',
-          output: (chunk) => (output += chunk),
-        }),
-      ),
-      step('webhooks (CLI)', async () => {
-        const source = (await runCliOk(cli, ['webhooks', 'source', 'add', 'load', '--json'])).json as { token: string }
-        const subscription = (
-          await runCliOk(cli, [
-            'webhooks', 'add', '--url', `${receiver.url}/fail/${RECEIVER_FAILS_FIRST}/${receiverBox}`,
-            '--models', 'sale.order', '--events', 'write', '--fields', 'name,state', '--json',
-          ])
-        ).json as { id: string; secret: string }
-        return { token: source.token, subscriptionId: subscription.id, secret: subscription.secret }
+    const gateway = await step('wrangler dev', () =>
+      startWranglerDev(configPath, target.persistTo!, vars, '/healthz', {
+        logLevel: 'error',
+        output: (chunk) => (output += chunk),
       }),
-    ])
+    )
     cleanups.push(() => gateway.stop())
     cli.gatewayUrl = gateway.url
+    // Through the admin API of the gateway just started, as an administrator would.
+    const webhook = await step('webhooks (CLI)', async () => {
+      const source = (await runCliOk(cli, ['webhooks', 'source', 'add', 'load', '--json'])).json as { token: string }
+      const subscription = (
+        await runCliOk(cli, [
+          'webhooks', 'add', '--url', `${receiver.url}/fail/${RECEIVER_FAILS_FIRST}/${receiverBox}`,
+          '--models', 'sale.order', '--events', 'write', '--fields', 'name,state', '--json',
+        ])
+      ).json as { id: string; secret: string }
+      return { token: source.token, subscriptionId: subscription.id, secret: subscription.secret }
+    })
     const control = new LoadControl(gateway.url)
     const shared = await control.sharedState()
     if (!shared.shared) {
