@@ -10,7 +10,7 @@ import { print, printJson, stringOption, type Command, type CommandContext } fro
 import { checkClientName, checkLogins, checkProfileName, checkRedirectUris, checkTtl, CONNECTION_TTL, formatDuration, TOKEN_TTL } from '../connector-input'
 import { CliError, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime } from '../format'
-import { readPolicyFile } from '../policy'
+import { policyOptions, TEMPLATE_OPTION } from '../policy'
 import { sql } from '../sql'
 import { connectionJson, connectionsTable, GATEWAY_NOTE, liveConnections, ms, sayRevocationsApplied } from './connections'
 
@@ -70,7 +70,8 @@ const add: Command = {
     'profile): choose another name. The addition is recorded in the admin log with the policy and settings.',
   ].join('\n'),
   options: {
-    policy: { type: 'string', value: 'FILE', description: 'JSON policy document of every connection (required)' },
+    policy: { type: 'string', value: 'FILE', description: 'JSON policy document of every connection (this or --template is required)' },
+    template: TEMPLATE_OPTION,
     logins: { type: 'string', value: 'LIST', description: 'Odoo logins that may sign in, comma-separated' },
     'any-login': { type: 'boolean', description: 'Any Odoo user may sign in' },
     'client-name': { type: 'string', value: 'NAME', description: 'Only clients registered under this name (a label, not a proof)' },
@@ -96,9 +97,9 @@ const add: Command = {
     const redirectUris = checkRedirectUris(Array.isArray(given) ? given : [])
     const tokenTtl = checkTtl(TOKEN_TTL, stringOption(context, 'token-ttl'))
     const connectionTtl = checkTtl(CONNECTION_TTL, stringOption(context, 'connection-ttl'))
-    const file = stringOption(context, 'policy')
-    if (file === undefined) throw new UsageError('missing --policy FILE: the policy every connection of this connector works under')
-    const policy = JSON.parse((await readPolicyFile(file))!) as unknown
+    const text = await policyOptions(context)
+    if (text === null) throw new UsageError('missing --policy FILE (or --template NAME): the policy every connection of this connector works under')
+    const policy = JSON.parse(text) as unknown
     const profile = await orSay(
       adminRequest<ProfileApiJson>(context, 'POST', '/connectors', {
         body: {

@@ -5,7 +5,7 @@ import { CliError, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime } from '../format'
 import { gatewayUrl } from '../gateway'
 import { checkLogin, checkName, parseMoment, readSecret } from '../key-input'
-import { readPolicyFile } from '../policy'
+import { policyOptions, TEMPLATE_OPTION } from '../policy'
 import { describeAdminRecord, type AdminRecordJson } from './history'
 
 /** A key as GET /admin/v1/keys answers it (docs/ADMIN-API.md). */
@@ -124,7 +124,8 @@ const create: Command = {
       value: 'WHEN',
       description: 'Expiry: a duration from now (90d, 12h, 30m, 45s) or an ISO 8601 date/date-time (2026-12-31, 2026-12-31T18:00:00Z)',
     },
-    policy: { type: 'string', value: 'FILE', description: 'JSON policy document; without one the key may use nothing' },
+    policy: { type: 'string', value: 'FILE', description: 'JSON policy document; without one (or a --template) the key may use nothing' },
+    template: TEMPLATE_OPTION,
     'no-verify': NO_VERIFY_OPTION,
   },
   arity: 0,
@@ -135,7 +136,7 @@ const create: Command = {
     const expiresAt = expires === undefined ? null : parseMoment('expires', expires, context.now)
     const secretFile = requiredSecretFile(context)
     // Everything the user could get wrong on the command line is checked before reading stdin or files.
-    const policy = await readPolicyFile(stringOption(context, 'policy'))
+    const policy = await policyOptions(context)
     const odooSecret = await readSecret(secretFile, context.io)
     const created = await adminRequest<{ id: string; name: string; key: string; prefix: string; odoo_uid: number | null; verified: boolean; login_checked: boolean }>(
       context,
@@ -311,19 +312,22 @@ const revoke: Command = {
 const policySet: Command = {
   name: 'keys policy set',
   summary: "Replace a key's policy (models, operations, fields, client IPs)",
-  synopsis: 'ID --policy FILE',
+  synopsis: 'ID --policy FILE | --template NAME [--policy FILE]',
   description: [
     'Validates the policy in FILE (the same schema the gateway enforces; every problem is listed with its JSON path)',
     'and stores it on the key. See README.md, "Key policies". The admin log keeps the policy before and after.',
     APPLY_NOTE,
   ].join('\n'),
-  options: { policy: { type: 'string', value: 'FILE', description: 'JSON policy document (required)' } },
+  options: {
+    policy: { type: 'string', value: 'FILE', description: 'JSON policy document (this or --template is required)' },
+    template: TEMPLATE_OPTION,
+  },
   arity: 1,
   async run(context) {
     const id = keyIdArgument(context)
-    const file = stringOption(context, 'policy')
-    if (file === undefined) throw new UsageError('missing --policy FILE', true)
-    const policy = JSON.parse((await readPolicyFile(file))!) as unknown
+    const text = await policyOptions(context)
+    if (text === null) throw new UsageError('missing --policy FILE (or --template NAME)', true)
+    const policy = JSON.parse(text) as unknown
     const result = await orSay(adminRequest<{ applied: boolean }>(context, 'PUT', `/keys/${id}/policy`, { body: { policy } }), noKey(id))
     sayApplied(context, result.applied)
     if (context.json) printJson(context, { id, policy })

@@ -11,7 +11,7 @@ import { displayPrefix, parseApiKey } from '../../src/keys/key-format'
 import { importCredentialsKey, openSecret, sha256Hex } from '../../src/lib/crypto'
 import { CLI_BIN as BIN, startCliGateway, type CliGateway } from '../support/cli-gateway'
 import { freePort } from '../support/ports'
-import { queryD1, runNode, type LocalD1, type ProcessResult } from '../support/wrangler'
+import { projectRoot, queryD1, runNode, type LocalD1, type ProcessResult } from '../support/wrangler'
 
 const KEY_PATTERN = /omk_[0-9A-Za-z]{49}/g
 const ID_PATTERN = /^key_[0-9a-f]{16}$/
@@ -419,6 +419,37 @@ describe('keys policy', () => {
     expect(JSON.parse((await cli(['keys', 'policy', 'show', id])).stdout)).toEqual(policy)
     const missing = await cli(['keys', 'policy', 'set', id])
     expect(missing.code).toBe(2)
+  })
+
+  it('creates a key from a shipped template, with a policy file adding models and replacing one, and names the templates it knows', async () => {
+    const pw = await writeSecret('pw-template.txt', 'pw')
+    const template = JSON.parse(await readFile(join(projectRoot, 'docs', 'policy-templates', 'read-only-sales.json'), 'utf8')) as { models: Record<string, unknown> }
+    const extra = {
+      version: 1,
+      models: { 'res.partner': { operations: ['read'], fields: ['name'] }, 'stock.picking': { operations: ['read'], fields: ['name', 'state'] } },
+      ip: { allow: ['203.0.113.0/24'] },
+    }
+    const file = await writeSecret('template-extra.json', JSON.stringify(extra))
+    const { id } = json<CreatedJson>(
+      await cli(['keys', 'create', '--name', 'from template', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--template', 'read-only-sales', '--policy', file, '--json', '--no-verify']),
+    )
+    const stored = JSON.parse((await cli(['keys', 'policy', 'show', id])).stdout) as { models: Record<string, unknown>; ip: unknown; rateLimit: unknown }
+    expect(stored.models).toEqual({ ...template.models, ...extra.models })
+    expect(stored.models['res.partner']).toEqual(extra.models['res.partner'])
+    expect(stored.ip).toEqual(extra.ip)
+    expect(stored.rateLimit).toEqual({ perMinute: 60 })
+    // A template alone replaces a policy too.
+    expect((await cli(['keys', 'policy', 'set', id, '--template', 'accounting-read'])).code).toBe(0)
+    expect(Object.keys((JSON.parse((await cli(['keys', 'policy', 'show', id])).stdout) as { models: object }).models)).toContain('account.move')
+    // An unknown name is refused before anything is sent, naming the templates there are.
+    const unknown = await cli(['keys', 'policy', 'set', id, '--template', 'read-everything'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/unknown --template 'read-everything': the templates are accounting-read, crm-read, helpdesk, read-only-sales/)
+    // A file that breaks the combination is reported with its JSON path, under both names.
+    const broken = await writeSecret('template-broken.json', JSON.stringify({ version: 1, models: { 'sale.order': { operations: ['read'], fields: 'all' } } }))
+    const refused = await cli(['keys', 'policy', 'set', id, '--template', 'read-only-sales', '--policy', broken])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/--template read-only-sales with --policy .*template-broken\.json is not a valid policy:\n {2}\$\.models\["sale\.order"\]\.fields: fields must be "\*"/)
   })
 })
 
