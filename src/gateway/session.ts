@@ -8,13 +8,15 @@ import type { Env } from '../env'
 import { createGuardedOdoo } from '../guard/guarded-odoo'
 import { createPolicyGuard } from '../guard/policy-guard'
 import { saveOdooUid, type ApiKeyRecord } from '../keys/key-store'
-import { credentialsKeyRing, openSecret, SealedSecretError } from '../lib/crypto'
+import { credentialsKeyRing, maskHashKey, openSecret, SealedSecretError } from '../lib/crypto'
 import type { ToolContext } from '../mcp/tool'
 import { createOdooClient } from '../odoo/client'
 import { createMetadataSource } from '../odoo/metadata'
 import { createOdooOperations } from '../odoo/operations'
 import { isConnectionId } from '../oauth/connection-id'
 import { keyPolicy } from '../policy/key-policy'
+import { createMaskHasher } from '../policy/masks'
+import { utcToday } from '../policy/record-filter'
 import { ToolError } from '../errors'
 
 /**
@@ -90,6 +92,11 @@ export async function createKeySession(input: SessionInput): Promise<KeySession>
     onUidResolved: (uid) => input.waitUntil(saveOdooUid(env.DB, key.id, uid).catch((e) => input.logError(e, 'save uid'))),
   })
   const metadata = createMetadataSource(odoo, `${config.odooUrl}|${key.odooLogin}`)
-  const guard = createPolicyGuard(policy.kind === 'valid' ? policy.policy : null, metadata)
+  const valid = policy.kind === 'valid' ? policy.policy : null
+  const usesHashMasks = valid !== null && Object.values(valid.models).some((entry) => [...(entry.mask?.values() ?? [])].includes('hash'))
+  const guard = createPolicyGuard(valid, metadata, {
+    placeholders: async () => ({ uid: await odoo.uid!(), companyIds: valid?.companies ?? [], today: utcToday() }),
+    ...(usesHashMasks ? { maskHasher: createMaskHasher(await maskHashKey(env.CREDENTIALS_KEY, key.id)) } : {}),
+  })
   return { guard, odoo: createGuardedOdoo(createOdooOperations(odoo), guard) }
 }

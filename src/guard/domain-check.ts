@@ -8,7 +8,7 @@
  */
 import type { DomainLeaf, DomainNode, DomainOperator } from '../domain/domain'
 import type { FieldInfo } from '../odoo/metadata'
-import { denied, RELATIONAL_TYPES, X2MANY_TYPES, type PolicyView } from './visibility'
+import { denied, maskedNote, RELATIONAL_TYPES, X2MANY_TYPES, type PolicyView } from './visibility'
 
 const EQUALITY: readonly DomainOperator[] = ['=', '!=', '=?', 'in', 'not in']
 const ORDERING: readonly DomainOperator[] = ['<', '>', '<=', '>=']
@@ -55,7 +55,7 @@ export function createDomainChecker(view: PolicyView) {
       if (!(await view.fieldVisible(current, field))) {
         denied(
           `Field '${field}' of model '${current}' is not allowed for this API key (used in the domain${where}; ` +
-            'filtering, sorting or grouping on a field reveals its value).',
+            `filtering, sorting or grouping on a field reveals its value)${maskedNote(view, current, field)}.`,
           { kind: 'field', model: current, fields: [field], where: `the domain${where}` },
         )
       }

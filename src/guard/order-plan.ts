@@ -6,7 +6,8 @@
  * the order of the users' names). Each search therefore gets an explicit order: the requested terms, or the model's
  * default order with the terms the key may not see left out; a many2one whose related model does not sort by
  * visible fields is sorted by its raw id (`partner_id.id`, which Odoo does not expand); and `id` last, so that ties
- * (and pages) are decided by a visible value too. Group orders follow the same rule with an aggregate
+ * (and pages) are decided by a visible value too. A many2one into a model with a record filter always sorts by id:
+ * the related record may be one the filter hides. Group orders follow the same rule with an aggregate
  * (`partner_id:min`, the group's id) in place of `.id`.
  */
 import { ToolError } from '../errors'
@@ -39,7 +40,8 @@ export function createOrderPlanner(view: PolicyView) {
    * follows, so a cycle adds nothing).
    */
   async function ranksByVisible(model: string, following: ReadonlySet<string>): Promise<boolean> {
-    if (!view.may(model, 'read')) return false
+    // A record filter hides some of `model`'s records: their values must not rank the records that point to them.
+    if (!view.may(model, 'read') || view.filtered(model)) return false
     const terms = await defaultTerms(model)
     if (!terms) return false
     const fields = await view.fieldsOf(model)

@@ -13,13 +13,25 @@
 import type { AggregateFunction } from '../domain/query-parts'
 import type { FieldInfo, MetadataSource, ModelFields } from '../odoo/metadata'
 import type { AggregateGroup, ModelSummary } from '../odoo/operations'
+import { maskValue, type MaskHasher } from '../policy/masks'
+import type { PlaceholderValues } from '../policy/record-filter'
 import type { Policy } from '../policy/schema'
 import { createDomainChecker } from './domain-check'
-import { isDefaultReadable, type AccessGuard } from './guard'
+import { isDefaultReadable, type AccessGuard, type InsideLookup } from './guard'
 import { createOrderPlanner } from './order-plan'
+import { createRecordScope, toTerms } from './record-scope'
+import { scopeValues } from './record-scope-values'
 import type { AuthorizedRequest, OdooRecord, ToolRequest } from './request'
 import { createValuesChecker } from './values-check'
-import { createPolicyView, denied, quoteList, RELATIONAL_TYPES, X2MANY_TYPES } from './visibility'
+import { createPolicyView, denied, maskedNote, quoteList, RELATIONAL_TYPES, X2MANY_TYPES } from './visibility'
+
+/** What a version 2 policy needs from the session beyond metadata. */
+export interface GuardServices {
+  /** Values of `$uid`, `$company_ids`, `$today` for one call (asked only when a record filter uses them). */
+  placeholders?: () => Promise<PlaceholderValues>
+  /** The key's hasher for `hash` masks. */
+  maskHasher?: MaskHasher
+}
 
 /** Context keys an agent may set; anything else (allowed_company_ids, force_company, uid...) changes what Odoo shows. */
 const ALLOWED_CONTEXT_KEYS: ReadonlySet<string> = new Set(['lang', 'tz', 'active_test'])
@@ -44,8 +56,10 @@ const GROUPABLE_TYPES: ReadonlySet<string> = new Set([
 ])
 const TEMPORAL_TYPES: ReadonlySet<string> = new Set(['date', 'datetime'])
 
-export function createPolicyGuard(policy: Policy | null, metadata: MetadataSource): AccessGuard {
+export function createPolicyGuard(policy: Policy | null, metadata: MetadataSource, services: GuardServices = {}): AccessGuard {
   const view = createPolicyView(policy, metadata)
+  const hasFilters = policy !== null && Object.values(policy.models).some((entry) => entry.filter !== undefined)
+  const placeholders = services.placeholders ?? (() => Promise.reject(new Error('record filters need the session\'s placeholder values')))
   const domains = createDomainChecker(view)
   const orders = createOrderPlanner(view)
   const values = createValuesChecker(view)
@@ -54,7 +68,7 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
   async function requireVisible(model: string, field: string, where: string): Promise<FieldInfo | undefined> {
     if (!(await view.fieldVisible(model, field))) {
       denied(
-        `Field '${field}' of model '${model}' is not allowed for this API key (used in ${where}; filtering, sorting or grouping on a field reveals its value).`,
+        `Field '${field}' of model '${model}' is not allowed for this API key (used in ${where}; filtering, sorting or grouping on a field reveals its value)${maskedNote(view, model, field)}.`,
         { kind: 'field', model, fields: [field], where },
       )
     }
@@ -67,7 +81,7 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
 
   async function checkFieldList(model: string, fields: string[], where: string): Promise<void> {
     const refused: string[] = []
-    for (const field of fields) if (!(await view.fieldVisible(model, field))) refused.push(field)
+    for (const field of fields) if (!(await view.fieldReadable(model, field))) refused.push(field)
     if (refused.length > 0) {
       denied(
         `${refused.length === 1 ? 'Field' : 'Fields'} ${quoteList(refused)} of model '${model}' ${refused.length === 1 ? 'is' : 'are'} ` +
@@ -80,7 +94,7 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
   async function defaultReadFields(model: string): Promise<string[]> {
     const names: string[] = []
     for (const [name, info] of Object.entries(await view.fieldsOf(model))) {
-      if (isDefaultReadable(info) && (await view.fieldVisible(model, name))) names.push(name)
+      if (isDefaultReadable(info) && (await view.fieldReadable(model, name))) names.push(name)
     }
     return names
   }
@@ -115,6 +129,71 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
         })
       }
     }
+  }
+
+  /** The masks of the fields a read returns. */
+  function maskedFields(request: AuthorizedRequest): [string, NonNullable<ReturnType<typeof view.maskOf>>][] {
+    const masks: [string, NonNullable<ReturnType<typeof view.maskOf>>][] = []
+    for (const field of request.readFields) {
+      const mask = view.maskOf(request.model, field)
+      if (mask) masks.push([field, mask])
+    }
+    return masks
+  }
+
+  /**
+   * Record filters on a call (guard/record-scope.ts): the domain scoped, the ids to check, the values checked, the
+   * display names to keep only inside filters.
+   */
+  async function applyRecordFilters(authorized: AuthorizedRequest, fields: ModelFields, shown: string[]): Promise<void> {
+    const scope = createRecordScope(view, placeholders)
+    const { model, tool } = authorized
+    if (tool === 'search_records' || tool === 'count_records' || tool === 'aggregate_records') {
+      authorized.domain = await scope.scopeDomain(model, authorized.domain?.tree ?? null)
+    }
+    const own = await scope.filterOf(model)
+    if (own && authorized.ids) authorized.recordFilter = { terms: toTerms(own), tree: own }
+    if (authorized.values) {
+      const checked = await scopeValues(view, scope, model, authorized.operation, authorized.values)
+      authorized.values = checked.values
+      if (checked.within.length > 0) authorized.within = checked.within
+    }
+    const namesWithin: NonNullable<AuthorizedRequest['namesWithin']> = []
+    for (const field of shown) {
+      const info = fields[field]
+      if (!info?.relation || !RELATIONAL_TYPES.has(info.type) || authorized.idOnlyFields.includes(field)) continue
+      const filter = await scope.filterOf(info.relation)
+      if (filter) namesWithin.push({ field, model: info.relation, filter: toTerms(filter) })
+    }
+    if (namesWithin.length > 0) authorized.namesWithin = namesWithin
+  }
+
+  /** [id, name] values (records' many2ones, group keys) of records outside their model's filter become the bare id. */
+  async function keepNamesInside<T extends Record<string, unknown>>(request: AuthorizedRequest, rows: T[], inside: InsideLookup): Promise<T[]> {
+    if (!request.namesWithin || rows.length === 0) return rows
+    const isPair = (value: unknown): value is [number, string] => Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string'
+    const keyOf = (row: T, field: string) => Object.keys(row).find((key) => key === field || key.split(':')[0] === field)
+    const kept = await Promise.all(
+      request.namesWithin.map(async ({ field, model, filter }) => {
+        const ids = new Set<number>()
+        for (const row of rows) {
+          const key = keyOf(row, field)
+          const value = key === undefined ? undefined : row[key]
+          if (isPair(value)) ids.add(value[0])
+        }
+        return { field, inside: ids.size === 0 ? new Set<number>() : await inside(model, [...ids], filter) }
+      }),
+    )
+    return rows.map((row) => {
+      const out: Record<string, unknown> = { ...row }
+      for (const { field, inside: shownIds } of kept) {
+        const key = keyOf(row, field)
+        if (key === undefined) continue
+        const value = out[key]
+        if (isPair(value) && !shownIds.has(value[0])) out[key] = value[0]
+      }
+      return out as T
+    })
   }
 
   return {
@@ -159,14 +238,35 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
       }
       await checkActiveTest(request, reached)
 
+      const shown = request.groupby ? request.groupby.map((g) => g.field) : readFields
       const authorized: AuthorizedRequest = {
         ...request,
         readFields,
-        idOnlyFields: idOnlyFields(fields, request.groupby ? request.groupby.map((g) => g.field) : readFields),
+        idOnlyFields: idOnlyFields(fields, shown),
       }
       if (request.tool === 'search_records') authorized.odooOrder = await orders.searchOrder(request.model, request.order?.terms ?? [])
       if (request.groupby) authorized.odooOrder = await orders.groupOrder(request.model, request.groupby)
+      if (policy?.companies) authorized.context = { ...request.context, allowed_company_ids: [...policy.companies] } as AuthorizedRequest['context']
+      if (hasFilters) await applyRecordFilters(authorized, fields, shown)
       return authorized
+    },
+
+    async finishRecords(request, records, inside) {
+      const withNames = await keepNamesInside(request, records, inside)
+      const masks = maskedFields(request)
+      if (masks.length === 0) return withNames
+      const hasher = services.maskHasher ?? (() => Promise.reject(new Error('hash masks need the key\'s hasher')))
+      return Promise.all(
+        withNames.map(async (record) => {
+          const masked: OdooRecord = { ...record }
+          for (const [field, mask] of masks) if (Object.hasOwn(masked, field)) masked[field] = await maskValue(masked[field], mask, hasher)
+          return masked
+        }),
+      )
+    },
+
+    async finishGroups(request, groups, inside) {
+      return keepNamesInside(request, groups, inside) as Promise<AggregateGroup[]>
     },
 
     filterRecords(request, records) {
@@ -199,7 +299,12 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
     async filterFieldMetadata(model, fields) {
       if (!view.entry(model)) return {}
       const visible: ModelFields = {}
-      for (const [name, info] of Object.entries(fields)) if (await view.fieldVisible(model, name)) visible[name] = info
+      for (const [name, info] of Object.entries(fields)) {
+        if (!(await view.fieldReadable(model, name))) continue
+        const mask = view.maskOf(model, name)
+        // A masked field says so, and that it can only be read (it is refused in filters, orders, groups and values).
+        visible[name] = mask ? { ...info, readonly: true, mask } as ModelFields[string] : info
+      }
       return visible
     },
 

@@ -50,6 +50,22 @@ export interface AuthorizedRequest extends ToolRequest {
    * fields the key may see, ending with `id`; for aggregates, the group order. `undefined` for calls that do not sort.
    */
   odooOrder?: string
+  /**
+   * Record filters (policy version 2, guard/record-scope.ts). For read_records, update_records and delete_records
+   * on a filtered model: F(model), which the ids must match (ids outside it answer as missing).
+   */
+  recordFilter?: ParsedDomain
+  /** Ids named by the values (many2one, x2many commands) that must be inside their model's record filter. */
+  within?: ScopedIds[]
+  /** Relational fields (or group keys) into filtered models: their display names shown only for records inside. */
+  namesWithin?: { field: string; model: string; filter: unknown[] }[]
+}
+
+/** Ids of `model` that must all be inside `filter` (its record filter, resolved). */
+export interface ScopedIds {
+  model: string
+  ids: number[]
+  filter: unknown[]
 }
 
 export type OdooRecord = Record<string, unknown>

@@ -19,7 +19,7 @@
  */
 import { ToolError } from '../errors'
 import type { FieldInfo } from '../odoo/metadata'
-import { denied, quoteList, RELATIONAL_TYPES, X2MANY_TYPES, type PolicyView } from './visibility'
+import { denied, maskedNote, quoteList, RELATIONAL_TYPES, X2MANY_TYPES, type PolicyView } from './visibility'
 
 /** The code of a one2many/many2many command as Odoo reads it (Python `==`: False is 0, True is 1). */
 export function commandCode(code: unknown): number | undefined {
@@ -37,7 +37,7 @@ export function createValuesChecker(view: PolicyView) {
   async function requireWritableField(model: string, field: string, via: string): Promise<void> {
     view.requireOperation(model, 'write', via)
     if (!(await view.fieldVisible(model, field))) {
-      denied(`Field '${field}' of model '${model}' is not allowed for this API key (written by ${via}).`, {
+      denied(`Field '${field}' of model '${model}' is not allowed for this API key (written by ${via})${maskedNote(view, model, field)}.`, {
         kind: 'field',
         model,
         fields: [field],
@@ -123,7 +123,8 @@ export function createValuesChecker(view: PolicyView) {
     if (refused.length > 0) {
       denied(
         `${refused.length === 1 ? 'Field' : 'Fields'} ${quoteList(refused)} of model '${model}' ${refused.length === 1 ? 'is' : 'are'} ` +
-          'not allowed for this API key (in the values to write). Call describe_model to see the fields this key may use.',
+          'not allowed for this API key (in the values to write). Call describe_model to see the fields this key may use' +
+          `${refused.length === 1 ? maskedNote(view, model, refused[0]!) : ''}.`,
         { kind: 'field', model, fields: refused, where: 'the values to write' },
       )
     }

@@ -17,6 +17,7 @@
 import { ToolError, type PolicyRefusal } from '../errors'
 import type { FieldInfo, MetadataSource, ModelFields } from '../odoo/metadata'
 import { isSensitiveField, isSensitiveModel } from '../policy/sensitive'
+import type { MaskKind } from '../policy/masks'
 import type { ModelPolicy, Operation, Policy } from '../policy/schema'
 
 export const RELATIONAL_TYPES: ReadonlySet<string> = new Set(['many2one', 'one2many', 'many2many'])
@@ -35,8 +36,14 @@ export interface PolicyView {
   /** @throws ToolError unless the key may perform `operation` on `model`. */
   requireOperation(model: string, operation: Operation, via?: string): ModelPolicy
   fieldsOf(model: string): Promise<ModelFields>
-  /** May the key see `field` of `model` (read it, filter, sort or group on it, write it)? */
+  /** May the key see `field` of `model` in clear (read it, filter, sort or group on it, write it)? */
   fieldVisible(model: string, field: string): Promise<boolean>
+  /** May the key read `field` of `model`, in clear or masked? */
+  fieldReadable(model: string, field: string): Promise<boolean>
+  /** The mask `field` of `model` is read through, if any. */
+  maskOf(model: string, field: string): MaskKind | undefined
+  /** Does the key see only some records of `model` (a record filter)? */
+  filtered(model: string): boolean
   /** May a many2one or group key pointing to `model` come back with its display name? */
   displayNameShown(model: string): boolean
   /** May the key run Odoo's name search on `model`? */
@@ -79,7 +86,11 @@ export function createPolicyView(policy: Policy | null, metadata: MetadataSource
   const fieldsOf = (model: string) => metadata.fieldsOf(model)
 
   /** `seen` cuts cycles of related fields mirroring each other. */
-  async function visible(model: string, field: string, seen: ReadonlySet<string>): Promise<boolean> {
+  const maskOf = (model: string, field: string): MaskKind | undefined => entry(model)?.mask?.get(field)
+  const filtered = (model: string): boolean => entry(model)?.filter !== undefined
+
+  /** Readable, masked or not: listed, or under `"*"` neither sensitive nor pointing to a sensitive model. */
+  async function readable(model: string, field: string, seen: ReadonlySet<string>): Promise<boolean> {
     if (field === 'id') return entry(model) !== undefined
     const found = entry(model)
     if (!found) return false
@@ -93,7 +104,14 @@ export function createPolicyView(policy: Policy | null, metadata: MetadataSource
     return pathVisible(model, info.related.split('.'), new Set([...seen, key]))
   }
 
-  /** Every hop of `path` from `model`: a readable model, a visible field, a relational field to go on. */
+  async function visible(model: string, field: string, seen: ReadonlySet<string>): Promise<boolean> {
+    return maskOf(model, field) === undefined && readable(model, field, seen)
+  }
+
+  /**
+   * Every hop of `path` from `model` (a related field's): a readable model, a visible field, a relational field to
+   * go on, into a model without a record filter.
+   */
   async function pathVisible(model: string, path: string[], seen: ReadonlySet<string>): Promise<boolean> {
     let current = model
     for (const [index, field] of path.entries()) {
@@ -102,10 +120,13 @@ export function createPolicyView(policy: Policy | null, metadata: MetadataSource
         const info = (await fieldsOf(current))[field]
         if (!info?.relation || !RELATIONAL_TYPES.has(info.type)) return false
         current = info.relation
+        if (filtered(current)) return false
       }
     }
     return true
   }
+
+  const hasMasks = (found: ModelPolicy) => found.mask !== undefined && found.mask.size > 0
 
   return {
     metadata,
@@ -114,16 +135,25 @@ export function createPolicyView(policy: Policy | null, metadata: MetadataSource
     requireOperation,
     fieldsOf,
     fieldVisible: (model, field) => visible(model, field, new Set()),
+    fieldReadable: (model, field) => readable(model, field, new Set()),
+    maskOf,
+    filtered,
     displayNameShown(model) {
       const found = entry(model)
-      if (!found?.operations.has('read')) return false
-      return found.fields === '*' || found.fields.has('display_name')
+      if (!found?.operations.has('read') || found.mask?.has('display_name')) return false
+      return (found.fields === '*' && !hasMasks(found)) || (found.fields !== '*' && found.fields.has('display_name'))
     },
     nameSearchAllowed(model) {
       const found = entry(model)
-      return found !== undefined && found.operations.has('read') && found.fields === '*'
+      return found !== undefined && found.operations.has('read') && found.fields === '*' && !hasMasks(found)
     },
   }
+}
+
+/** Said after a refusal of a masked field, so the agent knows why a field it can read cannot be used. */
+export function maskedNote(view: PolicyView, model: string, field: string): string {
+  const mask = view.maskOf(model, field)
+  return mask ? `; this key sees '${field}' only masked (${mask}): it can be read, but not filtered, sorted, grouped, aggregated or written` : ''
 }
 
 /** Names quoted in one refusal; the rest are counted (30,000 invented field names make no readable message). */

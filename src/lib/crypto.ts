@@ -231,3 +231,19 @@ export async function openSealed(key: CryptoKey, sealed: string, context: string
 export async function openSecret(key: CryptoKey, sealed: string, context: string): Promise<string> {
   return (await openSealed(key, sealed, context)).plaintext
 }
+
+/**
+ * The HMAC-SHA256 key of one API key's `hash` masks (src/policy/masks.ts): HKDF-SHA256 from CREDENTIALS_KEY, with the
+ * key id as info, so hashes of one value differ between keys and cannot be computed without the gateway's secret.
+ * Replacing CREDENTIALS_KEY changes every hash (docs/POLICY.md says so).
+ */
+export async function maskHashKey(credentialsKeyBase64: string, keyId: string): Promise<CryptoKey> {
+  const base = await crypto.subtle.importKey('raw', decodeKey(credentialsKeyBase64, 'CREDENTIALS_KEY'), 'HKDF', false, ['deriveKey'])
+  return crypto.subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: new TextEncoder().encode('odoo-mcp-edge mask hash v1'), info: new TextEncoder().encode(keyId) },
+    base,
+    { name: 'HMAC', hash: 'SHA-256', length: 256 },
+    false,
+    ['sign'],
+  )
+}

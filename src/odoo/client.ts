@@ -176,7 +176,7 @@ export function createOdooClient(options: OdooClientOptions): OdooClient {
     }
   }
 
-  return { call, serverInfo }
+  return { call, serverInfo, uid: resolveUid }
 }
 
 /** Reads the major version from `server_version_info` (`[18, 0, ...]`, or `['saas~17', 2, ...]` on Odoo Online). */

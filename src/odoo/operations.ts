@@ -58,6 +58,29 @@ export function createOdooOperations(odoo: OdooClient) {
       })
     },
 
+    /**
+     * A read by ids of a model with a record filter: a search of `id in ids ∧ filter`, archived records included
+     * (a read by ids shows them), in the order of the ids asked.
+     */
+    async readInside(request: AuthorizedRequest, filter: unknown[]): Promise<OdooRecord[]> {
+      const ids = request.ids ?? []
+      const rows = await odoo.call<OdooRecord[]>(request.model, 'search_read', {
+        kwargs: { domain: ['&', ['id', 'in', ids], ...filter], fields: request.readFields, order: 'id' },
+        context: { ...request.context, active_test: false },
+      })
+      const position = new Map(ids.map((id, index) => [id, index]))
+      return rows.sort((a, b) => (position.get(a.id as number) ?? 0) - (position.get(b.id as number) ?? 0))
+    },
+
+    /** Which of `ids` of `model` match `filter` (a resolved record filter), archived records included. */
+    async idsInside(request: AuthorizedRequest, model: string, ids: number[], filter: unknown[]): Promise<Set<number>> {
+      const found = await odoo.call<number[]>(model, 'search', {
+        kwargs: { domain: ['&', ['id', 'in', ids], ...filter] },
+        context: { ...request.context, active_test: false },
+      })
+      return new Set(found)
+    },
+
     count(request: AuthorizedRequest): Promise<number> {
       return odoo.call<number>(request.model, 'search_count', {
         kwargs: { domain: request.domain?.terms ?? [] },

@@ -32,4 +32,6 @@ export interface OdooClient {
   call<T = unknown>(model: string, method: string, params?: OdooCallParams): Promise<T>
   /** Protocol and version of the server (detected once per isolate, then cached). */
   serverInfo(): Promise<OdooServerInfo>
+  /** The id of the user the client acts as (record filters' `$uid`); cached, asked with `common.authenticate` once. */
+  uid?(): Promise<number>
 }

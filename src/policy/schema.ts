@@ -1,6 +1,9 @@
 /**
- * The per-key policy document (version 1), validated with zod. Shared by the Worker and the CLI, so a policy the
- * CLI accepts is exactly a policy the gateway enforces.
+ * The per-key policy document, validated with zod. Shared by the Worker and the CLI, so a policy the CLI accepts is
+ * exactly a policy the gateway enforces. Version 1 says which models, operations and fields; version 2 adds record
+ * filters (`filter`, src/policy/record-filter.ts), field masks (`mask`, src/policy/masks.ts) and company pinning
+ * (`companies`). A version 1 policy keeps its meaning unchanged; the version 2 settings are refused in it, so a
+ * policy that asks for them is never read as one that silently lacks them.
  *
  * ```json
  * {
@@ -13,9 +16,24 @@
  *   "rateLimit": { "perMinute": 60, "burst": 60 }
  * }
  * ```
+ *
+ * ```json
+ * {
+ *   "version": 2,
+ *   "companies": [1],
+ *   "models": {
+ *     "sale.order":  { "operations": ["read"], "fields": ["name", "partner_id", "amount_total"],
+ *                      "filter": [["user_id", "=", "$uid"]] },
+ *     "res.partner": { "operations": ["read"], "fields": ["name", "email", "vat"],
+ *                      "filter": [["company_id", "in", "$company_ids"]], "mask": { "email": "partial", "vat": "last4" } }
+ *   }
+ * }
+ * ```
  */
 import { z } from 'zod'
 import { parseRange, type CompiledIpRules, type CompiledRange } from './ip-rules'
+import { MASKS, type MaskKind } from './masks'
+import { compileRecordFilter, type RecordFilter } from './record-filter'
 
 export const OPERATIONS = ['read', 'create', 'write', 'unlink'] as const
 
@@ -25,6 +43,7 @@ const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 const MAX_MODELS = 500
 const MAX_FIELDS = 1000
 const MAX_IP_RULES = 200
+const MAX_COMPANIES = 100
 /** 1 000 000 requests a minute is beyond what any single key object can serve: a typo, not a wish. */
 const MAX_RATE_PER_MINUTE = 1_000_000
 
@@ -58,6 +77,15 @@ const modelPolicy = z
       })
       return new Set(value as string[])
     }),
+    // Version 2. The filter is checked in parsePolicy (its placeholders depend on "companies").
+    filter: z.unknown().optional(),
+    mask: z
+      .record(
+        z.string().regex(FIELD_NAME, 'mask keys are field names (such as email)'),
+        z.enum(MASKS, { error: `masks are ${MASKS.join(', ')}` }),
+      )
+      .optional()
+      .transform((mask) => (mask ? new Map(Object.entries(mask)) as ReadonlyMap<string, MaskKind> : undefined)),
   })
   .strict()
 
@@ -113,7 +141,7 @@ const workingHours = z
 
 export const policySchema = z
   .object({
-    version: z.literal(1, { error: 'version must be 1' }),
+    version: z.union([z.literal(1), z.literal(2)], { error: 'version must be 1 or 2' }),
     // Model names are checked in parsePolicy: zod skips refinements once a value inside has an issue, and every
     // problem should be reported at once.
     models: z.record(z.string(), modelPolicy),
@@ -126,19 +154,31 @@ export const policySchema = z
       .default({ allow: [], deny: [] }),
     rateLimit: rateLimit.optional(),
     workingHours: workingHours.optional(),
+    /** Version 2: the companies every call runs in (Odoo's allowed_company_ids), set by the gateway. */
+    companies: z
+      .array(z.number({ error: 'company ids are whole numbers' }).int('company ids are whole numbers').positive('company ids are positive'))
+      .min(1, 'list at least one company id')
+      .max(MAX_COMPANIES, `at most ${MAX_COMPANIES} companies`)
+      .refine((ids) => new Set(ids).size === ids.length, 'each company once')
+      .optional(),
   })
   .strict()
 
 export type Operation = (typeof OPERATIONS)[number]
-export type ModelPolicy = z.infer<typeof modelPolicy>
+export type ModelPolicy = Omit<z.infer<typeof modelPolicy>, 'filter'> & {
+  /** Version 2: the records of the model the key may reach (compiled from the document's `filter`). */
+  filter?: RecordFilter
+}
 export interface Policy {
-  version: 1
+  version: 1 | 2
   models: Record<string, ModelPolicy>
   ip: CompiledIpRules
   /** Absent: the deployment's DEFAULT_KEY_RATE_LIMIT_PER_MINUTE applies. */
   rateLimit?: { perMinute: number; burst: number }
   /** Absent: no off-hours alerts. */
   workingHours?: { timezone: string; days: number[]; from: number; to: number }
+  /** Version 2: `allowed_company_ids` of every call. Absent: the Odoo user's own default. */
+  companies?: number[]
 }
 
 export type PolicyParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }
@@ -161,7 +201,32 @@ export function parsePolicy(document: unknown): PolicyParseResult {
   const result = policySchema.safeParse(document)
   if (!result.success) errors.push(...result.error.issues.map((issue) => `${jsonPath(issue.path)}: ${issue.message}`))
   if (errors.length > 0 || !result.success) return { ok: false, errors }
-  return { ok: true, policy: result.data as Policy }
+  const policy = result.data as Omit<Policy, 'models'> & { models: Record<string, z.infer<typeof modelPolicy>> }
+  const models: Record<string, ModelPolicy> = {}
+  for (const [name, entry] of Object.entries(policy.models)) {
+    const { filter, ...rest } = entry
+    const where = (key: string) => jsonPath(['models', name, key])
+    if (policy.version === 1) {
+      if (filter !== undefined) errors.push(`${where('filter')}: record filters need "version": 2`)
+      if (rest.mask) errors.push(`${where('mask')}: masks need "version": 2`)
+    }
+    for (const field of rest.mask?.keys() ?? []) {
+      if (field === 'id') errors.push(`${jsonPath(['models', name, 'mask', field])}: 'id' cannot be masked (every answer carries it)`)
+      else if (rest.fields !== '*' && !rest.fields.has(field)) {
+        errors.push(`${jsonPath(['models', name, 'mask', field])}: a masked field must also be in "fields" (the mask says how it is shown)`)
+      }
+    }
+    const model: ModelPolicy = rest
+    if (filter !== undefined) {
+      const compiled = compileRecordFilter(filter, policy.companies !== undefined)
+      if (compiled.ok) model.filter = compiled.filter
+      else errors.push(...compiled.errors.map((error) => `${where('filter')}: ${error}`))
+    }
+    models[name] = model
+  }
+  if (policy.version === 1 && policy.companies) errors.push('$.companies: company pinning needs "version": 2')
+  if (errors.length > 0) return { ok: false, errors }
+  return { ok: true, policy: { ...policy, models } as Policy }
 }
 
 function modelNameErrors(document: unknown): string[] {
