@@ -2,14 +2,14 @@
  * Field masks (policy version 2): a field the key may read only masked. A masked value keeps just enough to be
  * useful and never the rest:
  *
- * | mask      | "jane.doe@acme.com"      | "+32 475 12 34 56" | "BE0477472701" | 1234.5      |
- * |-----------|--------------------------|--------------------|----------------|-------------|
- * | `partial` | `j******@acme.com`       | `+3***********56`  | `B**********1` | `1*****`    |
- * | `last4`   | `*************.com`      | `************4 56` | `********2701` | `**34.5`    |
- * | `hash`    | `h:3f9a…` (16 hex)       | `h:…`              | `h:…`          | `h:…`       |
- * | `redact`  | `[redacted]`             | `[redacted]`       | `[redacted]`   | `[redacted]`|
+ * | mask      | "jane.doe@acme.com" | "+32 475 12 34 56"  | "BE0477472701"  | 1234.5       |
+ * |-----------|---------------------|--------------------|-----------------|--------------|
+ * | `partial` | `j*******@acme.com` | `+3************56` | `BE********01`  | `"1****5"`   |
+ * | `last4`   | `*************.com` | `************4 56` | `********2701`  | `"******"`   |
+ * | `hash`    | `h:` + 16 hex       | `h:` + 16 hex      | `h:` + 16 hex   | `h:` + 16 hex|
+ * | `redact`  | `[redacted]`        | `[redacted]`       | `[redacted]`    | `[redacted]` |
  *
- * - `partial` keeps an e-mail's first character and domain, and of anything else the first and last characters
+ * - `partial` keeps an e-mail's first character (unless it is the only one) and domain, and of anything else the first and last characters
  *   (one of each below 8 characters, two above; nothing below 4 characters);
  * - `last4` keeps the last four characters (nothing below 8 characters: four would be half of it or more);
  * - `hash` is HMAC-SHA256 keyed per key (derived from the gateway's credentials key and the key id): equal values
@@ -56,7 +56,8 @@ function partial(text: string): string {
   if (at > 0 && at < text.length - 1) {
     // An e-mail: the first character of the local part, and the domain.
     const local = [...text.slice(0, at)]
-    return `${local[0]}${HIDDEN.repeat(Math.max(local.length - 1, 1))}${text.slice(at)}`
+    if (local.length === 1) return `${HIDDEN}${text.slice(at)}`
+    return `${local[0]}${HIDDEN.repeat(local.length - 1)}${text.slice(at)}`
   }
   if (chars.length < 4) return HIDDEN.repeat(chars.length)
   const keep = chars.length < 8 ? 1 : 2
