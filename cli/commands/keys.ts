@@ -1,7 +1,7 @@
 /** `odoo-mcp keys create|list|show|rotate|revoke|set-odoo-secret|policy set|policy show|history`, over the admin API. */
 import { adminRequest, allPages, AdminApiError, orSay } from '../admin-api'
 import { print, printJson, stringOption, type Command, type CommandContext } from '../command'
-import { CliError, EXIT_OK, UsageError } from '../errors'
+import { CliError, EXIT_FAILURE, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime } from '../format'
 import { gatewayUrl } from '../gateway'
 import { checkLogin, checkName, parseMoment, readSecret } from '../key-input'
@@ -486,4 +486,61 @@ const history: Command = {
   },
 }
 
-export const keyCommands: Command[] = [create, list, show, rotate, revoke, setOdooSecret, policySet, policyShow, history]
+interface TryJson {
+  allowed: boolean
+  tool: string
+  stage?: string
+  reason?: string
+  details?: string[]
+  odoo_request?: Record<string, unknown>
+}
+
+const tryCall: Command = {
+  name: 'keys try',
+  summary: 'Would this tool call be allowed for the key, and why not (reads no Odoo data)',
+  synopsis: "ID --tool NAME [--args JSON] [--ip ADDRESS] [--json]",
+  description: [
+    'Runs a tool call through everything a real call goes through, and stops before Odoo is asked for data: the',
+    "key's state, its IP rules (for --ip), the tool's availability under the policy, the tool's arguments, and the",
+    "policy's guard, which may read field metadata from Odoo as the key's user. Prints what the gateway would ask",
+    'Odoo for (model, operation, fields, order), or where and why the call would be refused, in the words the agent',
+    'would read. Rate limits are not judged. Exit code 0 when allowed, 1 when refused.',
+  ].join('\n'),
+  options: {
+    tool: { type: 'string', value: 'NAME', description: 'The tool (search_records, read_records, count_records, aggregate_records, describe_model, list_models, create_record, update_records, delete_records)' },
+    args: { type: 'string', value: 'JSON', description: 'The tool\'s arguments as a JSON object (default {})' },
+    ip: { type: 'string', value: 'ADDRESS', description: "Judge the key's IP rules for this client address" },
+  },
+  arity: 1,
+  async run(context) {
+    const id = keyIdArgument(context)
+    const tool = stringOption(context, 'tool')
+    if (tool === undefined) throw new UsageError('missing --tool NAME', true)
+    const argsText = stringOption(context, 'args') ?? '{}'
+    let args: unknown
+    try {
+      args = JSON.parse(argsText)
+    } catch (error) {
+      throw new UsageError(`--args is not valid JSON: ${(error as Error).message}`)
+    }
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new UsageError('--args must be a JSON object, such as \'{"model": "res.partner"}\'')
+    const ip = stringOption(context, 'ip')
+    const verdict = await orSay(
+      adminRequest<TryJson>(context, 'POST', `/keys/${id}/try`, { body: { tool, arguments: args, ...(ip === undefined ? {} : { ip }) }, timeoutMs: ODOO_CHECK_TIMEOUT_MS }),
+      noKey(id),
+    )
+    if (context.json) printJson(context, verdict)
+    else if (verdict.allowed) {
+      const request = verdict.odoo_request ?? {}
+      const lines = [`Allowed: ${verdict.tool} for key ${id}. The gateway would ask Odoo for:`]
+      for (const [name, value] of Object.entries(request)) lines.push(`  ${name}: ${typeof value === 'string' ? value : Array.isArray(value) ? value.join(', ') : JSON.stringify(value)}`)
+      print(context, lines.join('\n'))
+    } else {
+      const details = (verdict.details ?? []).map((line) => `\n  ${line}`).join('')
+      print(context, `Refused (${verdict.stage}): ${verdict.reason}${details}`)
+    }
+    return verdict.allowed ? EXIT_OK : EXIT_FAILURE
+  },
+}
+
+export const keyCommands: Command[] = [create, list, show, rotate, revoke, setOdooSecret, policySet, policyShow, history, tryCall]

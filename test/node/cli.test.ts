@@ -451,6 +451,24 @@ describe('keys policy', () => {
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/--template read-only-sales with --policy .*template-broken\.json is not a valid policy:\n {2}\$\.models\["sale\.order"\]\.fields: fields must be "\*"/)
   })
+
+  it('keys try says whether a call would be allowed, what Odoo would be asked, or why not', async () => {
+    const pw = await writeSecret('pw-try.txt', 'admin')
+    const { id } = json<CreatedJson>(
+      await cli(['keys', 'create', '--name', 'try me', '--odoo-login', 'admin', '--odoo-secret-file', pw, '--template', 'read-only-sales', '--json', '--no-verify']),
+    )
+    const allowed = await cli(['keys', 'try', id, '--tool', 'search_records', '--args', '{"model": "sale.order", "fields": ["name", "amount_total"]}'])
+    expect(allowed.code, allowed.stderr).toBe(0)
+    expect(allowed.stdout).toMatch(/^Allowed: search_records for key key_[0-9a-f]{16}\. The gateway would ask Odoo for:\n {2}model: sale\.order\n {2}operation: read\n {2}fields: name, amount_total\n {2}order: date_order desc, id desc\n {2}limit: 50\n/)
+    const refused = await cli(['keys', 'try', id, '--tool', 'delete_records', '--args', '{"model": "sale.order", "ids": [1]}', '--json'])
+    expect(refused.code).toBe(1)
+    expect(JSON.parse(refused.stdout)).toMatchObject({ allowed: false, tool: 'delete_records', stage: 'tool', reason: expect.stringMatching(/delete_records is not available/) })
+    const hidden = await cli(['keys', 'try', id, '--tool', 'search_records', '--args', '{"model": "hr.employee"}'])
+    expect(hidden.code).toBe(1)
+    expect(hidden.stdout).toMatch(/^Refused \(policy\): .*hr\.employee/)
+    expect((await cli(['keys', 'try', id, '--tool', 'search_records', '--args', '[1]'])).code).toBe(2)
+    expect((await cli(['keys', 'try', id])).code).toBe(2)
+  })
 })
 
 describe('keys rotate, expiry flags, telling the gateway', () => {

@@ -9,12 +9,17 @@ import { clip } from '../../../audit/trail'
 import { clientAddress } from '../../../http/auth'
 import { keyObject } from '../../../keys/placement'
 import { logError } from '../../../log'
+import { loadConfig } from '../../../config'
+import { loadStoredKey } from '../../../keys/key-store'
+import { OdooError, OdooUnavailableError } from '../../../odoo/errors'
+import { parseAddress } from '../../../policy/ip-rules'
 import { parsePolicy } from '../../../policy/schema'
 import { adminRecordJson, adminRowToRecord } from '../admin-record'
 import { applyNow, change } from '../change'
 import { adminError, badCursor, badId, decodeCursor, isoTime, page, pageQuery, parseBody, parseQuery, type AdminApiEnv, type AdminContext } from '../http'
 import { checkCredentials } from '../odoo-check'
 import { KEY_COLUMNS, keyJson, type KeyRow } from './rows'
+import { tryToolCall } from './try'
 
 export const KEY_ID = /^key_[0-9a-f]{16}$/
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -232,3 +237,31 @@ keyRoutes.get('/:id/history', async (c) => {
   return c.json({ items: items.map(adminRecordJson), next_cursor })
 })
 
+
+const tryBody = z.strictObject({
+  tool: z.string().min(1).max(64),
+  arguments: z.record(z.string(), z.unknown()).default({}),
+  ip: z
+    .string()
+    .max(64)
+    .refine((text) => parseAddress(text).ok, 'must be an IPv4 or IPv6 address')
+    .optional(),
+})
+
+/** Would this call be allowed, and why not (keys/try.ts). Reads no Odoo data; not an admin change, so not logged. */
+keyRoutes.post('/:id/try', async (c) => {
+  const id = keyIdOf(c)
+  if (typeof id !== 'string') return id
+  const body = parseBody(c, tryBody)
+  if (!body.ok) return body.response
+  const stored = await loadStoredKey(c.env.DB, id)
+  if (!stored) return adminError(c, 404, 'key_not_found', `No key ${id}`)
+  try {
+    return c.json(await tryToolCall(c.env, loadConfig(c.env), stored.key, body.value, Date.now(), (error, where) => logError(error, where, c.get('requestId'))))
+  } catch (error) {
+    if (error instanceof OdooError || error instanceof OdooUnavailableError) {
+      return adminError(c, 502, 'odoo_unavailable', `Odoo did not answer the metadata question the guard asks as this key's user: ${error.message}`)
+    }
+    throw error
+  }
+})
