@@ -12,17 +12,32 @@ import { describe, expect, it } from 'vitest'
 import { callTool, createTestKey, sim } from '../helpers'
 import { admin } from './client'
 
-type Verdict = { allowed: boolean; tool: string; stage?: string; reason?: string; details?: string[]; odoo_request?: Record<string, unknown> }
+type Verdict = { allowed: boolean; tool: string; stage?: string; reason?: string; details?: string[]; odoo_request?: Record<string, unknown>; checked_when_run?: string[] }
 
 const FIELDS = ['name', 'email', 'city', 'state', 'amount_total', 'partner_id', 'date_order', 'display_name']
 const modelEntry = fc.record({
   operations: fc.subarray(['read', 'create', 'write', 'unlink'] as const, { minLength: 1 }),
   fields: fc.oneof(fc.constant('*' as const), fc.subarray(FIELDS)),
 })
-const policy = fc.record({
+const policyV1 = fc.record({
   version: fc.constant(1),
   models: fc.dictionary(fc.constantFrom('res.partner', 'sale.order'), modelEntry, { minKeys: 0, maxKeys: 2 }),
 })
+// Version 2: record filters and masks on top (masks only on fields the entry lists, as the schema requires).
+const modelEntryV2 = modelEntry.chain((entry) =>
+  fc.record({
+    operations: fc.constant(entry.operations),
+    fields: fc.constant(entry.fields),
+    filter: fc.constantFrom([['id', '>', 3]], [['create_uid', '=', '$uid']], [['name', 'ilike', 'a']]),
+    mask: (entry.fields === '*' ? fc.constant(['email', 'name']) : fc.constant(entry.fields.filter((name) => name === 'email' || name === 'name')))
+      .chain((maskable) => fc.dictionary(fc.constantFrom(...(maskable.length ? maskable : ['name'])), fc.constantFrom('partial', 'last4', 'hash', 'redact'), { maxKeys: maskable.length ? 2 : 0 })),
+  }, { requiredKeys: ['operations', 'fields'] }),
+)
+const policyV2 = fc.record({
+  version: fc.constant(2),
+  models: fc.dictionary(fc.constantFrom('res.partner', 'sale.order'), modelEntryV2, { minKeys: 0, maxKeys: 2 }),
+})
+const policy = fc.oneof(policyV1, policyV2)
 
 const model = fc.constantFrom('res.partner', 'sale.order', 'hr.employee')
 const field = fc.constantFrom(...FIELDS, 'no_such_field')
@@ -62,8 +77,9 @@ describe('keys try', () => {
           const real = await callTool(key, one.tool, one.arguments)
           const context = `${JSON.stringify(document)} ${JSON.stringify(one)} → ${JSON.stringify(verdict)} / ${real.text}`
           if (verdict.allowed) {
-            // Not refused by the gateway: a result, or Odoo's own answer (a record rule, a missing record).
-            if (real.result?.isError) expect(real.text, context).toMatch(/^Odoo /)
+            // Not refused by the gateway: a result, or Odoo's own answer (a record rule, a missing record), or, where
+            // try said so, ids outside a record filter (a check on data, made when the call runs).
+            if (real.result?.isError) expect(real.text, context).toMatch(verdict.checked_when_run?.some((check) => check.includes('answer as missing')) ? /^(Odoo |Record does not exist)/ : /^Odoo /)
           } else if (verdict.stage === 'arguments' && verdict.details) {
             expect(real.result?.isError ?? real.body.error !== undefined, context).toBe(true)
           } else {
@@ -94,6 +110,19 @@ describe('keys try', () => {
     const write = await tryCall(id, { tool: 'update_records', arguments: { model: 'res.partner', ids: [1], values: { name: 'x' } } })
     expect(write).toMatchObject({ allowed: false, stage: 'tool' })
     expect(write.reason).toMatch(/update_records is not available/)
+  })
+
+  it('shows the record filter ANDed into the domain, and what is left to check when the call runs', async () => {
+    const { id } = await createTestKey({
+      policy: { version: 2, models: { 'sale.order': { operations: ['read', 'write'], fields: ['name', 'note', 'state'], filter: [['state', '=', 'sale']] } } },
+    })
+    const search = await tryCall(id, { tool: 'search_records', arguments: { model: 'sale.order', domain: [['name', 'ilike', 'S0']] } })
+    expect(search).toMatchObject({ allowed: true, odoo_request: { domain: ['&', ['name', 'ilike', 'S0'], ['state', '=', 'sale']] } })
+    const write = await tryCall(id, { tool: 'update_records', arguments: { model: 'sale.order', ids: [4, 5], values: { note: 'x' } } })
+    expect(write.allowed).toBe(true)
+    expect(write.checked_when_run).toEqual([expect.stringMatching(/^ids 4, 5 of sale.order must be inside its record filter \[\["state","=","sale"\]\]/)])
+    const move = await tryCall(id, { tool: 'update_records', arguments: { model: 'sale.order', ids: [4], values: { state: 'draft' } } })
+    expect(move).toMatchObject({ allowed: false, stage: 'policy', reason: expect.stringMatching(/decides which records this API key may reach/) })
   })
 
   it('judges the key itself and its IP rules for a given address', async () => {

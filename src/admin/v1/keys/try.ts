@@ -23,7 +23,7 @@ const TOOLS = ALL_TOOLS as unknown as ToolDefinition[]
 export type TryStage = 'key' | 'ip' | 'tool' | 'arguments' | 'policy'
 
 export type TryVerdict =
-  | { allowed: true; tool: string; odoo_request: Record<string, unknown> }
+  | { allowed: true; tool: string; odoo_request: Record<string, unknown>; checked_when_run?: string[] }
   | { allowed: false; tool: string; stage: TryStage; reason: string; details?: string[] }
 
 export interface TryInput {
@@ -42,6 +42,24 @@ function stageOf(code: string): TryStage {
   return 'arguments'
 }
 
+/**
+ * What a record filter leaves to the moment the call runs (it depends on data, which `try` does not read): ids that
+ * must be inside a filter, display names shown only for records inside one.
+ */
+function checkedWhenRun(request: AuthorizedRequest): string[] {
+  const checks: string[] = []
+  if (request.recordFilter && request.ids) {
+    checks.push(`ids ${request.ids.join(', ')} of ${request.model} must be inside its record filter ${JSON.stringify(request.recordFilter.terms)}; ids outside answer as missing`)
+  }
+  for (const scoped of request.within ?? []) {
+    checks.push(`ids ${scoped.ids.join(', ')} of ${scoped.model} named by the values must be inside its record filter ${JSON.stringify(scoped.filter)}`)
+  }
+  for (const names of request.namesWithin ?? []) {
+    checks.push(`'${names.field}' shows the display name of ${names.model} records inside its record filter only (others as bare ids)`)
+  }
+  return checks
+}
+
 /** What the gateway would ask Odoo for: the authorized request, without the parsed internals. */
 function odooRequest(request: AuthorizedRequest): Record<string, unknown> {
   return {
@@ -50,6 +68,7 @@ function odooRequest(request: AuthorizedRequest): Record<string, unknown> {
     ...(request.readFields.length ? { fields: request.readFields } : {}),
     ...(request.idOnlyFields.length ? { id_only_fields: request.idOnlyFields } : {}),
     ...(request.odooOrder ? { order: request.odooOrder } : {}),
+    ...(request.domain && request.domain.terms.length > 0 ? { domain: request.domain.terms } : {}),
     ...(request.ids ? { ids: request.ids } : {}),
     ...(request.values ? { values: Object.keys(request.values).sort() } : {}),
     ...(request.limit !== undefined ? { limit: request.limit } : {}),
@@ -86,7 +105,8 @@ export async function tryToolCall(
     const session = await createKeySession({ env, config, key, waitUntil: () => undefined, logError })
     const request = tool.plan(args.data as never)
     const authorized = await session.guard.authorize(request)
-    return { allowed: true, tool: tool.name, odoo_request: odooRequest(authorized) }
+    const checks = checkedWhenRun(authorized)
+    return { allowed: true, tool: tool.name, odoo_request: odooRequest(authorized), ...(checks.length > 0 ? { checked_when_run: checks } : {}) }
   } catch (error) {
     // What the agent would read; anything else (Odoo unreachable while metadata is read) goes to the caller.
     if (error instanceof ToolError) return refused(tool.name, stageOf(error.code), error.message)
