@@ -6,13 +6,15 @@
 import type { GatewayConfig } from '../config'
 import type { Env } from '../env'
 import { createGuardedOdoo } from '../guard/guarded-odoo'
-import { createPolicyGuard } from '../guard/policy-guard'
+import { createPolicyGuard, type GuardServices } from '../guard/policy-guard'
 import { saveOdooUid, type ApiKeyRecord } from '../keys/key-store'
 import { credentialsKeyRing, maskHashKey, openSecret, SealedSecretError } from '../lib/crypto'
 import type { ToolContext } from '../mcp/tool'
 import { createOdooClient } from '../odoo/client'
-import { createMetadataSource } from '../odoo/metadata'
+import { createMetadataSource, type MetadataSource } from '../odoo/metadata'
 import { createOdooOperations } from '../odoo/operations'
+import type { OdooClient } from '../odoo/types'
+import type { Policy } from '../policy/schema'
 import { isConnectionId } from '../oauth/connection-id'
 import { keyPolicy } from '../policy/key-policy'
 import { createMaskHasher } from '../policy/masks'
@@ -64,7 +66,17 @@ export function sessionStamp(key: ApiKeyRecord): string {
   return JSON.stringify([key.odooSecretSealed, key.odooLogin, key.odooUid, key.policy])
 }
 
-export async function createKeySession(input: SessionInput): Promise<KeySession> {
+/** The key's Odoo user and policy, ready to ask Odoo as that user (a session, or `keys explain`). */
+export interface KeyOdoo {
+  odoo: OdooClient
+  metadata: MetadataSource
+  /** `null`: the key has no policy (it may use nothing). */
+  policy: Policy | null
+  services: GuardServices
+}
+
+/** Opens the key's credentials and policy. @throws ToolError when the policy is invalid or the secret unreadable. */
+export async function openKeyOdoo(input: SessionInput): Promise<KeyOdoo> {
   const { env, config, key } = input
   const policy = keyPolicy(key)
   if (policy.kind === 'invalid') {
@@ -93,10 +105,20 @@ export async function createKeySession(input: SessionInput): Promise<KeySession>
   })
   const metadata = createMetadataSource(odoo, `${config.odooUrl}|${key.odooLogin}`)
   const valid = policy.kind === 'valid' ? policy.policy : null
-  const usesHashMasks = valid !== null && Object.values(valid.models).some((entry) => [...(entry.mask?.values() ?? [])].includes('hash'))
-  const guard = createPolicyGuard(valid, metadata, {
-    placeholders: async () => ({ uid: await odoo.uid!(), companyIds: valid?.companies ?? [], today: utcToday() }),
-    ...(usesHashMasks ? { maskHasher: createMaskHasher(await maskHashKey(env.CREDENTIALS_KEY, key.id)) } : {}),
-  })
+  return { odoo, metadata, policy: valid, services: await guardServices(valid, odoo, env.CREDENTIALS_KEY, key.id) }
+}
+
+/** What a version 2 policy's guard needs: placeholder values, and the key's hasher when a mask hashes. */
+export async function guardServices(policy: Policy | null, odoo: OdooClient, credentialsKey: string, keyId: string): Promise<GuardServices> {
+  const usesHashMasks = policy !== null && Object.values(policy.models).some((entry) => [...(entry.mask?.values() ?? [])].includes('hash'))
+  return {
+    placeholders: async () => ({ uid: await odoo.uid!(), companyIds: policy?.companies ?? [], today: utcToday() }),
+    ...(usesHashMasks ? { maskHasher: createMaskHasher(await maskHashKey(credentialsKey, keyId)) } : {}),
+  }
+}
+
+export async function createKeySession(input: SessionInput): Promise<KeySession> {
+  const { odoo, metadata, policy, services } = await openKeyOdoo(input)
+  const guard = createPolicyGuard(policy, metadata, services)
   return { guard, odoo: createGuardedOdoo(createOdooOperations(odoo), guard) }
 }

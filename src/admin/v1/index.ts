@@ -13,7 +13,7 @@ import { alertsRoutes } from './alerts/routes'
 import { auditRoutes } from './audit/routes'
 import { connectorsRoutes } from './connectors/routes'
 import { credentialsRoutes } from './credentials/routes'
-import { keyRoutes } from './keys/routes'
+import { keyRoutes, policyRoutes } from './keys/routes'
 import { webhooksRoutes } from './webhooks/routes'
 
 export const adminApi = new Hono<AdminApiEnv>()
@@ -27,6 +27,8 @@ adminApi.use(
 adminApi.use(adminAuth())
 adminApi.get('/whoami', (c) => c.json({ actor: c.get('adminActor').id, auth: c.get('adminActor').auth, api_version: 1 }))
 adminApi.route('/keys', keyRoutes)
+// Dry runs of policies not stored yet (`odoo-mcp policy explain`).
+adminApi.route('/policy', policyRoutes)
 // Connector profiles and OAuth connections (docs/OAUTH.md).
 adminApi.route('/', connectorsRoutes)
 // Webhook sources, subscriptions and deliveries (docs/WEBHOOKS.md).

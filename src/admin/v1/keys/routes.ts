@@ -10,7 +10,7 @@ import { clientAddress } from '../../../http/auth'
 import { keyObject } from '../../../keys/placement'
 import { logError } from '../../../log'
 import { loadConfig } from '../../../config'
-import { loadStoredKey } from '../../../keys/key-store'
+import { keyStatus, loadStoredKey } from '../../../keys/key-store'
 import { OdooError, OdooUnavailableError } from '../../../odoo/errors'
 import { parseAddress } from '../../../policy/ip-rules'
 import { parsePolicy } from '../../../policy/schema'
@@ -19,7 +19,14 @@ import { applyNow, change } from '../change'
 import { adminError, badCursor, badId, decodeCursor, isoTime, page, pageQuery, parseBody, parseQuery, type AdminApiEnv, type AdminContext } from '../http'
 import { checkCredentials } from '../odoo-check'
 import { KEY_COLUMNS, keyJson, type KeyRow } from './rows'
+import { explainAccess } from './explain'
 import { tryToolCall } from './try'
+import { guardServices, openKeyOdoo } from '../../../gateway/session'
+import { createOdooClient } from '../../../odoo/client'
+import { createMetadataSource } from '../../../odoo/metadata'
+import { loadLimitsConfig } from '../../../limits/config'
+import { ToolError } from '../../../errors'
+import type { Policy } from '../../../policy/schema'
 
 export const KEY_ID = /^key_[0-9a-f]{16}$/
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -263,5 +270,88 @@ keyRoutes.post('/:id/try', async (c) => {
       return adminError(c, 502, 'odoo_unavailable', `Odoo did not answer the metadata question the guard asks as this key's user: ${error.message}`)
     }
     throw error
+  }
+})
+
+const MODEL_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/
+const explainQuery = z.strictObject({ model: z.string().max(128).regex(MODEL_NAME, 'must be a model name such as res.partner').optional() })
+
+/** Odoo did not answer while explaining: 502 with what it said (never a 500). */
+function explainOdooDown(c: AdminContext, error: unknown): Response {
+  if (error instanceof OdooUnavailableError || error instanceof OdooError) {
+    return adminError(c, 502, 'odoo_unavailable', `Odoo did not answer the questions asked as the key's user: ${error.message}`)
+  }
+  throw error
+}
+
+/** What can this key do: its policy intersected with the Odoo user's rights, asked as that user (keys/explain.ts). */
+keyRoutes.get('/:id/explain', async (c) => {
+  const id = keyIdOf(c)
+  if (typeof id !== 'string') return id
+  const query = parseQuery(c, explainQuery)
+  if (!query.ok) return query.response
+  const stored = await loadStoredKey(c.env.DB, id)
+  if (!stored) return adminError(c, 404, 'key_not_found', `No key ${id}`)
+  const key = stored.key
+  try {
+    const opened = await openKeyOdoo({ env: c.env, config: loadConfig(c.env), key, waitUntil: (promise) => c.executionCtx.waitUntil(promise), logError: (error, where) => logError(error, where, c.get('requestId')) })
+    const explanation = await explainAccess({
+      ...opened,
+      login: key.odooLogin,
+      defaultRateLimit: loadLimitsConfig(c.env).defaultKeyLimit,
+      ...(query.value.model ? { model: query.value.model } : {}),
+    })
+    const status = keyStatus(key, Date.now())
+    return c.json({ key: { id: key.id, name: key.name, status, expires_at: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString() }, ...explanation })
+  } catch (error) {
+    if (error instanceof ToolError) return adminError(c, 409, error.code, error.message)
+    return explainOdooDown(c, error)
+  }
+})
+
+const explainBody = z.strictObject({
+  policy: z.unknown(),
+  odoo_login: z.string().min(1).max(256),
+  odoo_secret: secret,
+  model: z.string().max(128).regex(MODEL_NAME, 'must be a model name such as res.partner').optional(),
+})
+
+/**
+ * The dry run: a policy not stored yet, for an Odoo login and secret (checked first, as keys create checks them).
+ * Nothing is stored; the secret is used for this request only.
+ */
+export const policyRoutes = new Hono<AdminApiEnv>()
+policyRoutes.post('/explain', async (c) => {
+  const body = parseBody(c, explainBody)
+  if (!body.ok) return body.response
+  const parsed = parsePolicy(body.value.policy)
+  if (!parsed.ok) return adminError(c, 400, 'invalid_policy', 'The policy is not valid', parsed.errors.map((error) => `policy ${error}`))
+  const checked = await checkCredentials(c, body.value.odoo_login, body.value.odoo_secret)
+  if (!checked.ok) return checked.response
+  const config = loadConfig(c.env)
+  const policy: Policy = parsed.policy
+  const odoo = createOdooClient({
+    baseUrl: config.odooUrl,
+    db: config.odooDb,
+    protocol: config.odooProtocol,
+    timeoutMs: config.odooTimeoutMs,
+    credentials: { login: body.value.odoo_login, secret: body.value.odoo_secret },
+    // Per request: a dry run never shares (or fills) the uid cache of real keys.
+    uidCacheKey: `explain:${c.get('requestId')}`,
+    knownUid: checked.uid,
+  })
+  try {
+    const explanation = await explainAccess({
+      policy,
+      odoo,
+      login: body.value.odoo_login,
+      metadata: createMetadataSource(odoo, `${config.odooUrl}|${body.value.odoo_login}`),
+      services: await guardServices(policy, odoo, c.env.CREDENTIALS_KEY, `explain:${c.get('requestId')}`),
+      defaultRateLimit: loadLimitsConfig(c.env).defaultKeyLimit,
+      ...(body.value.model ? { model: body.value.model } : {}),
+    })
+    return c.json(explanation)
+  } catch (error) {
+    return explainOdooDown(c, error)
   }
 })
