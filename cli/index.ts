@@ -12,6 +12,7 @@ import { auditCommands } from './commands/audit'
 import { connectionCommands } from './commands/connections'
 import { connectorCommands } from './commands/connectors'
 import { credentialsCommands } from './commands/credentials'
+import { explainCommands } from './commands/explain'
 import { keyCommands } from './commands/keys'
 import { webhookCommands } from './commands/webhooks'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors'
@@ -35,7 +36,7 @@ const GLOBAL_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 }
 
-const COMMANDS: Command[] = [...keyCommands, ...connectorCommands, ...connectionCommands, ...auditCommands, ...webhookCommands, ...alertCommands, ...credentialsCommands]
+const COMMANDS: Command[] = [...keyCommands, ...explainCommands, ...connectorCommands, ...connectionCommands, ...auditCommands, ...webhookCommands, ...alertCommands, ...credentialsCommands]
 
 const ALL_OPTIONS: OptionSpecs = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((command) => command.options))
 

@@ -28,7 +28,7 @@ interface KeyJson {
 const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso))
 
 /** The --odoo-secret-file option, which create and set-odoo-secret require. */
-function requiredSecretFile(context: CommandContext): string {
+export function requiredSecretFile(context: CommandContext): string {
   const secretFile = stringOption(context, 'odoo-secret-file')
   if (secretFile === undefined) {
     throw new UsageError('--odoo-secret-file is required: a file holding the Odoo API key or password, or - for standard input')
@@ -39,7 +39,7 @@ function requiredSecretFile(context: CommandContext): string {
 const KEY_ID = /^key_[0-9a-f]{16}$/
 
 /** The ID argument, checked before any request. Never echoes a pasted API key. */
-function keyIdArgument(context: CommandContext): string {
+export function keyIdArgument(context: CommandContext): string {
   const id = context.args[0]
   if (id === undefined) throw new UsageError('missing key ID (key_ + 16 hex characters, see `odoo-mcp keys list`)')
   if (id.startsWith('omk_')) {
@@ -49,7 +49,7 @@ function keyIdArgument(context: CommandContext): string {
   return id
 }
 
-const noKey = (id: string) => ({ key_not_found: `no key with ID ${id}` })
+export const noKey = (id: string) => ({ key_not_found: `no key with ID ${id}` })
 
 const VERIFY_NOTE = [
   'Before anything is stored, the gateway checks the login and secret against its Odoo, the way the key will use',
@@ -65,10 +65,10 @@ const NO_VERIFY_OPTION = {
 } as const
 
 /** Odoo may take a while (ODOO_TIMEOUT_MS is 30 s by default, and a check is up to three calls). */
-const ODOO_CHECK_TIMEOUT_MS = 90_000
+export const ODOO_CHECK_TIMEOUT_MS = 90_000
 
 /** What the gateway said about Odoo's check, as the CLI's messages put it. */
-function credentialsRefused(error: unknown, login: string, secret: string, unchanged: string): never {
+export function credentialsRefused(error: unknown, login: string, secret: string, unchanged: string): never {
   if (!(error instanceof AdminApiError)) throw error
   const message = error.message.split(secret).join('[redacted]')
   switch (error.code) {
@@ -493,6 +493,7 @@ interface TryJson {
   reason?: string
   details?: string[]
   odoo_request?: Record<string, unknown>
+  checked_when_run?: string[]
 }
 
 const tryCall: Command = {
@@ -533,7 +534,11 @@ const tryCall: Command = {
     else if (verdict.allowed) {
       const request = verdict.odoo_request ?? {}
       const lines = [`Allowed: ${verdict.tool} for key ${id}. The gateway would ask Odoo for:`]
-      for (const [name, value] of Object.entries(request)) lines.push(`  ${name}: ${typeof value === 'string' ? value : Array.isArray(value) ? value.join(', ') : JSON.stringify(value)}`)
+      for (const [name, value] of Object.entries(request)) {
+        const flat = Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null)
+        lines.push(`  ${name}: ${typeof value === 'string' ? value : flat ? (value as unknown[]).join(', ') : JSON.stringify(value)}`)
+      }
+      if (verdict.checked_when_run?.length) lines.push('Checked when the call runs (it depends on data):', ...verdict.checked_when_run.map((check) => `  ${check}`))
       print(context, lines.join('\n'))
     } else {
       const details = (verdict.details ?? []).map((line) => `\n  ${line}`).join('')

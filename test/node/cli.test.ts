@@ -469,6 +469,37 @@ describe('keys policy', () => {
     expect((await cli(['keys', 'try', id, '--tool', 'search_records', '--args', '[1]'])).code).toBe(2)
     expect((await cli(['keys', 'try', id])).code).toBe(2)
   })
+
+  it('keys explain and policy explain print what a key may do, as Markdown or JSON, the dry run storing nothing', async () => {
+    const pw = await writeSecret('pw-explain.txt', 'sales_agent')
+    const policyFile = await writeSecret('explain-policy.json', JSON.stringify({
+      version: 2,
+      models: { 'sale.order': { operations: ['read', 'unlink'], fields: ['name', 'amount_total'], filter: [['user_id', '=', '$uid']] }, 'res.partner': { operations: ['read'], fields: ['name', 'email'], mask: { email: 'partial' } } },
+    }))
+    const { id } = json<CreatedJson>(await cli(['keys', 'create', '--name', 'explain me', '--odoo-login', 'sales_agent', '--odoo-secret-file', pw, '--policy', policyFile, '--json']))
+    const text = await cli(['keys', 'explain', id])
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(new RegExp(`^# API key ${id} "explain me"\n`))
+    expect(text.stdout).toContain("- Acts as: Odoo user 'sales_agent' (uid 8)")
+    expect(text.stdout).toMatch(/## sale\.order\n\n- Operations: read \(the policy also allows unlink, which Odoo refuses this user\)\n- Records: only those matching \[\["user_id","=","\$uid"\]\], for this user today \[\["user_id","=",8\]\]/)
+    expect(text.stdout).toContain('- Masked fields (readable masked only; never filtered, sorted, grouped or written): email (partial)')
+    const one = json<{ models: { model: string }[] }>(await cli(['keys', 'explain', id, '--model', 'res.partner', '--json']))
+    expect(one.models.map((model) => model.model)).toEqual(['res.partner'])
+    expect((await cli(['keys', 'explain', id, '--model', 'Bad Model'])).code).toBe(2)
+
+    const keysBefore = await queryD1(d1, 'SELECT id, policy FROM api_keys ORDER BY id')
+    const dry = await cli(['policy', 'explain', '--policy', policyFile, '--odoo-login', 'sales_agent', '--odoo-secret-file', '-'], { input: 'sales_agent' })
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(dry.stdout).toMatch(/^# Policy \(dry run, not stored\)\n/)
+    expect(dry.stdout.slice(dry.stdout.indexOf('## '))).toBe(text.stdout.slice(text.stdout.indexOf('## ')))
+    // Nothing stored: no key made or changed, and the secret nowhere in the database.
+    expect(await queryD1(d1, 'SELECT id, policy FROM api_keys ORDER BY id')).toEqual(keysBefore)
+    const wrong = await cli(['policy', 'explain', '--policy', policyFile, '--odoo-login', 'sales_agent', '--odoo-secret-file', '-'], { input: 'not-the-password' })
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).not.toContain('not-the-password')
+    expect(await d1Bytes()).not.toContain('not-the-password')
+    expect((await cli(['policy', 'explain', '--odoo-login', 'sales_agent', '--odoo-secret-file', pw])).code).toBe(2)
+  })
 })
 
 describe('keys rotate, expiry flags, telling the gateway', () => {
