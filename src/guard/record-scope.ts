@@ -179,14 +179,19 @@ const COMPARABLE: readonly DomainOperator[] = ['=', '!=', '=?', 'in', 'not in', 
  */
 export function pinnedValues(tree: DomainNode | null): Record<string, unknown> {
   const pinned: Record<string, unknown> = {}
-  const conjuncts = !tree ? [] : tree.kind === 'and' ? tree.operands : [tree]
-  for (const node of conjuncts) {
+  for (const node of conjuncts(tree)) {
     if (node.kind !== 'leaf' || node.path.length !== 1) continue
     const field = node.path[0]!
     if (node.operator === '=' && node.value !== false && node.value !== null) pinned[field] ??= node.value
     if (node.operator === 'in' && Array.isArray(node.value) && node.value.length > 0) pinned[field] ??= node.value[0]
   }
   return pinned
+}
+
+/** The top-level conjunction of a domain, nested ANDs flattened (`a ∧ (b ∧ c)` is a, b, c). */
+export function conjuncts(tree: DomainNode | null): DomainNode[] {
+  if (!tree) return []
+  return tree.kind === 'and' ? tree.operands.flatMap(conjuncts) : [tree]
 }
 
 /** Is a record with `values` inside the filter? Only leaves on the record's own scalar or many2one fields decide. */
