@@ -385,7 +385,9 @@ export async function main(argv: string[]): Promise<void> {
     const policy = await runPolicyMicroBenchmark()
     log('')
     log(`policy check + result filter (50-record page): median ${policy.total} µs per call ` +
-      `(authorize ${policy.authorize} µs, filter ${policy.filter50Records} µs; p95 of batch means ${policy.totalP95} µs)`)
+      `(authorize ${policy.authorize} µs, filter ${policy.filter50Records} µs; p95 of batch means ${policy.totalP95} µs); ` +
+      `version 2 (record filters, pinning, 2 masks): ${policy.version2.total} µs (authorize ${policy.version2.authorize} µs, ` +
+      `filter and mask ${policy.version2.filter50Records} µs), ${policy.version2Ratio}× version 1`)
 
     const workerCpu = await runWorkerCpuBenchmark()
     log('')
