@@ -20,7 +20,7 @@ import { createDomainChecker } from './domain-check'
 import { isDefaultReadable, type AccessGuard, type InsideLookup } from './guard'
 import { createOrderPlanner } from './order-plan'
 import { createRecordScope, toTerms } from './record-scope'
-import { scopeValues } from './record-scope-values'
+import { filterReads, scopeValues } from './record-scope-values'
 import type { AuthorizedRequest, OdooRecord, ToolRequest } from './request'
 import { createValuesChecker } from './values-check'
 import { createPolicyView, denied, maskedNote, quoteList, RELATIONAL_TYPES, X2MANY_TYPES } from './visibility'
@@ -153,25 +153,41 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
     }
     const own = await scope.filterOf(model)
     if (own && authorized.ids) authorized.recordFilter = { terms: toTerms(own), tree: own }
+    const filteredModels = Object.keys(policy!.models).filter((name) => name !== '*' && view.filtered(name))
+    if (authorized.operation === 'unlink') {
+      const counted = (await filterReads(view, scope, filteredModels)).counted.get(model)
+      if (counted) denied(`Deleting '${model}' records could decide which records of '${counted}' this API key may reach (its record filter reads them), so this key cannot delete them.`)
+    }
     if (authorized.values) {
-      const checked = await scopeValues(view, scope, model, authorized.operation, authorized.values)
+      const checked = await scopeValues(view, scope, model, authorized.operation, authorized.values, filteredModels)
       authorized.values = checked.values
       if (checked.within.length > 0) authorized.within = checked.within
     }
     const namesWithin: NonNullable<AuthorizedRequest['namesWithin']> = []
     for (const field of shown) {
       const info = fields[field]
-      if (!info?.relation || !RELATIONAL_TYPES.has(info.type) || authorized.idOnlyFields.includes(field)) continue
+      if (!info?.relation || !RELATIONAL_TYPES.has(info.type)) continue
+      // A bare many2one id is the record's own value; an x2many lists the related records, so every one counts.
+      if (authorized.idOnlyFields.includes(field) && !X2MANY_TYPES.has(info.type)) continue
       const filter = await scope.filterOf(info.relation)
-      if (filter) namesWithin.push({ field, model: info.relation, filter: toTerms(filter) })
+      if (!filter) continue
+      if (authorized.groupby && X2MANY_TYPES.has(info.type)) {
+        // Each group of an x2many key is one related record: records left out would show as groups (and counts).
+        denied(`Cannot group by '${field}': it lists records of '${info.relation}', and this API key sees only some of them (a record filter).`)
+      }
+      namesWithin.push({ field, model: info.relation, filter: toTerms(filter) })
     }
     if (namesWithin.length > 0) authorized.namesWithin = namesWithin
   }
 
-  /** [id, name] values (records' many2ones, group keys) of records outside their model's filter become the bare id. */
+  /**
+   * [id, name] values (records' many2ones, group keys) of records outside their model's filter become the bare id;
+   * one2many / many2many values keep only the ids inside (the others, to the key, do not exist).
+   */
   async function keepNamesInside<T extends Record<string, unknown>>(request: AuthorizedRequest, rows: T[], inside: InsideLookup): Promise<T[]> {
     if (!request.namesWithin || rows.length === 0) return rows
     const isPair = (value: unknown): value is [number, string] => Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string'
+    const isIdList = (value: unknown): value is number[] => Array.isArray(value) && value.every((item) => typeof item === 'number')
     const keyOf = (row: T, field: string) => Object.keys(row).find((key) => key === field || key.split(':')[0] === field)
     const kept = await Promise.all(
       request.namesWithin.map(async ({ field, model, filter }) => {
@@ -180,6 +196,7 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
           const key = keyOf(row, field)
           const value = key === undefined ? undefined : row[key]
           if (isPair(value)) ids.add(value[0])
+          else if (isIdList(value)) for (const id of value) ids.add(id)
         }
         return { field, inside: ids.size === 0 ? new Set<number>() : await inside(model, [...ids], filter) }
       }),
@@ -191,6 +208,7 @@ export function createPolicyGuard(policy: Policy | null, metadata: MetadataSourc
         if (key === undefined) continue
         const value = out[key]
         if (isPair(value) && !shownIds.has(value[0])) out[key] = value[0]
+        else if (isIdList(value)) out[key] = value.filter((id) => shownIds.has(id))
       }
       return out as T
     })

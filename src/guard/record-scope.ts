@@ -12,7 +12,8 @@
  *   only T's records inside F(T) count: `partner_id.name ilike x` becomes `partner_id any [name ilike x ∧ F(T)]`
  *   (Odoo 17+ reads a dotted path that way too). What cannot be rewritten is refused: a name search on T (a text
  *   value on a relational condition), `child_of` / `parent_of` walking T's hierarchy, a one2many / many2many compared
- *   with ids (Odoo searches T for them);
+ *   with ids (Odoo searches T for them); and a name search on any model with a relational field into a filtered one
+ *   (its `_rec_names_search` and display name may read through it);
  * - a many2one (or group key) pointing into T comes back with its display name only when the record is inside F(T),
  *   else as its id alone (one extra Odoo search per model, only when such a value is in the answer); sorting by a
  *   many2one into T sorts by its id, never by T's order;
@@ -159,10 +160,59 @@ export function createRecordScope(view: PolicyView, placeholders: () => Promise<
     return { kind: tree.kind, operands }
   }
 
+  /**
+   * Does a name search on `model` read records a filter hides? Odoo's name search matches `_rec_names_search`, which
+   * may follow relations (a sale order's 'partner_id.name'), and display names composed through them (a contact's
+   * 'Company, Person'): neither is in fields_get, so a name search is refused on a filtered model and on a model
+   * with any relational field into one.
+   */
+  async function nameSearchReadsFilter(model: string): Promise<string | undefined> {
+    if (view.filtered(model)) return model
+    for (const info of Object.values(await view.fieldsOf(model))) {
+      if (info.relation && RELATIONAL_TYPES.has(info.type) && view.filtered(info.relation)) return info.relation
+    }
+    return undefined
+  }
+
+  /** Refuses every name search of a domain (dotted paths and `any` sub-domains included) that would read across a filter. */
+  async function checkNameSearches(model: string, tree: DomainNode | null): Promise<void> {
+    if (!tree) return
+    if (tree.kind === 'not') return checkNameSearches(model, tree.operand)
+    if (tree.kind !== 'leaf') {
+      for (const operand of tree.operands) await checkNameSearches(model, operand)
+      return
+    }
+    let owner = model
+    for (const field of tree.path.slice(0, -1)) {
+      const info = (await view.fieldsOf(owner))[field]
+      if (!info?.relation) return // refused elsewhere (domain-check.ts)
+      owner = info.relation
+    }
+    const last = tree.path.at(-1)!
+    const info = (await view.fieldsOf(owner))[last]
+    const target = info?.relation && RELATIONAL_TYPES.has(info.type) ? info.relation : undefined
+    if (SUBDOMAIN.includes(tree.operator)) {
+      if (target) await checkNameSearches(target, tree.subdomain ?? null)
+      return
+    }
+    if (target && view.filtered(target)) return // a name search on a filtered model: refused by rewriteLeaf
+    const searched =
+      last === 'display_name' ? owner : (last === 'id' || target) && (hasText(tree.value) || (target && PATTERN.includes(tree.operator))) ? (target ?? owner) : undefined
+    if (!searched) return
+    const hidden = await nameSearchReadsFilter(searched)
+    if (hidden) {
+      denied(
+        `Condition '${tree.path.join('.')} ${tree.operator}' runs Odoo's name search on '${searched}', which may match values of '${hidden}' ` +
+          `records this API key does not see (a record filter), so it cannot be used: compare ids, or filter on an allowed field such as 'name'.`,
+      )
+    }
+  }
+
   return {
     filtered: (model) => view.filtered(model),
     filterOf,
     async scopeDomain(model, tree) {
+      await checkNameSearches(model, tree)
       return parsedOf(andTrees(await rewriteTree(model, tree), await filterOf(model)))
     },
   }

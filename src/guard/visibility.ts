@@ -5,7 +5,8 @@
  *
  * The rules, allowlist first:
  * - a model is reachable through its own entry, else through `"*"` unless it is sensitive (src/policy/sensitive.ts);
- * - a field is visible when listed; under `"fields": "*"`, when its name is not sensitive, it does not point to a
+ * - a field is visible when listed (a related field listed by name: unless its path goes through a model with a
+ *   record filter); under `"fields": "*"`, when its name is not sensitive, it does not point to a
  *   sensitive model (a `"*"` never reaches access-control models through a relation either), and, for a related
  *   field, when the path it mirrors is itself visible (Odoo reads related fields as superuser);
  * - a display name is shown only where `display_name` itself is visible: Odoo composes display names from other
@@ -88,14 +89,22 @@ export function createPolicyView(policy: Policy | null, metadata: MetadataSource
   /** `seen` cuts cycles of related fields mirroring each other. */
   const maskOf = (model: string, field: string): MaskKind | undefined => entry(model)?.mask?.get(field)
   const filtered = (model: string): boolean => entry(model)?.filter !== undefined
+  const anyFilter = policy !== null && Object.values(policy.models).some((found) => found.filter !== undefined)
 
-  /** Readable, masked or not: listed, or under `"*"` neither sensitive nor pointing to a sensitive model. */
+  const hasMasks = (found: ModelPolicy) => found.mask !== undefined && found.mask.size > 0
+
+  /**
+   * Readable, masked or not: listed, or under `"*"` neither sensitive nor pointing to a sensitive model (nor, on a
+   * model with masks, the display name).
+   */
   async function readable(model: string, field: string, seen: ReadonlySet<string>): Promise<boolean> {
     if (field === 'id') return entry(model) !== undefined
     const found = entry(model)
     if (!found) return false
-    if (found.fields !== '*') return found.fields.has(field)
+    if (found.fields !== '*') return found.fields.has(field) && !(await relatedThroughFilter(model, field))
     if (isSensitiveField(field)) return false
+    // Odoo may compose the display name from a masked field: under "*" it is left out like names of relations are.
+    if (field === 'display_name' && hasMasks(found)) return false
     const info: FieldInfo | undefined = (await fieldsOf(model))[field]
     if (info?.relation && RELATIONAL_TYPES.has(info.type) && isSensitiveModel(info.relation)) return false
     if (typeof info?.related !== 'string' || info.related === '') return true
@@ -106,6 +115,24 @@ export function createPolicyView(policy: Policy | null, metadata: MetadataSource
 
   async function visible(model: string, field: string, seen: ReadonlySet<string>): Promise<boolean> {
     return maskOf(model, field) === undefined && readable(model, field, seen)
+  }
+
+  /**
+   * Does a related field (listed by name) mirror a record of a filtered model? Odoo reads it as superuser, whichever
+   * record is at the end of its path: one the filter hides, too.
+   */
+  async function relatedThroughFilter(model: string, field: string): Promise<boolean> {
+    if (!anyFilter) return false // version 1 policies (most): no metadata lookup per listed field
+    const related = (await fieldsOf(model))[field]?.related
+    if (typeof related !== 'string' || related === '') return false
+    let current = model
+    for (const hop of related.split('.').slice(0, -1)) {
+      const info = (await fieldsOf(current))[hop]
+      if (!info?.relation || !RELATIONAL_TYPES.has(info.type)) return false
+      current = info.relation
+      if (filtered(current)) return true
+    }
+    return false
   }
 
   /**
@@ -125,8 +152,6 @@ export function createPolicyView(policy: Policy | null, metadata: MetadataSource
     }
     return true
   }
-
-  const hasMasks = (found: ModelPolicy) => found.mask !== undefined && found.mask.size > 0
 
   return {
     metadata,

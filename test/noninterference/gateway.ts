@@ -15,8 +15,10 @@ import { createOdooClient } from '../../src/odoo/client'
 import type { FetchLike } from '../../src/odoo/http'
 import { createMetadataSource } from '../../src/odoo/metadata'
 import { createOdooOperations } from '../../src/odoo/operations'
+import { createMaskHasher, type MaskHasher } from '../../src/policy/masks'
 import type { Policy } from '../../src/policy/schema'
 import { handleOdooRequest, type SimState } from '../odoo-sim/handler'
+import { KEY_UID, TODAY } from './world'
 
 const TOOLS = new Map((ALL_TOOLS as unknown as ToolDefinition[]).map((tool) => [tool.name, { tool, input: z.object(tool.inputSchema) }]))
 
@@ -37,6 +39,13 @@ const simFetch: FetchLike = async (input, init) => {
   })
   return new Response(answer.status === 204 || answer.status === 304 ? null : answer.body, { status: answer.status, headers: answer.headers })
 }
+
+/** The suite's keys' hasher for `hash` masks (one fixed HMAC key: both databases must hash alike). */
+let hasher: Promise<MaskHasher> | undefined
+const maskHasher: MaskHasher = async (text) =>
+  (await (hasher ??= crypto.subtle
+    .importKey('raw', new TextEncoder().encode('noninterference-mask-key'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    .then(createMaskHasher)))(text)
 
 /** Puts `state` behind `http://<name>.odoo.test` (replacing whatever was there) and returns that URL. */
 export function serve(name: string, state: SimState): string {
@@ -64,7 +73,11 @@ export function keyCaller(url: string, version: 18 | 19, policy: Policy | null):
     knownUid: 2,
     fetch: simFetch,
   })
-  const guard = createPolicyGuard(policy, createMetadataSource(odoo, `${url}|admin`))
+  // Version 2 services as the session gives them (src/gateway/session.ts): placeholder values and the mask hasher.
+  const guard = createPolicyGuard(policy, createMetadataSource(odoo, `${url}|admin`), {
+    placeholders: async () => ({ uid: KEY_UID, companyIds: policy?.companies ?? [], today: TODAY }),
+    maskHasher,
+  })
   const context = {
     requestId: 'req_noninterference',
     guard,

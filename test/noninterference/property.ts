@@ -6,7 +6,9 @@
  *   nor creates or deletes a record of a model P does not let it create in or delete from.
  *
  * One case: a policy, a seed for the hidden values of the second database, an Odoo version and a tool call. The
- * call runs through the gateway's real code (tests/noninterference/gateway.ts) against both databases.
+ * call runs through the gateway's real code (tests/noninterference/gateway.ts) against both databases. With a
+ * version 2 policy the hidden values include records a filter leaves out (their values, existence and number) and
+ * masked values beyond their masks (world.ts); writes may not change a record a filter leaves out.
  */
 import fc from 'fast-check'
 import { parsePolicy } from '../../src/policy/schema'
@@ -16,7 +18,13 @@ import type { Db } from '../odoo-sim/db'
 import { callArbitrary, Catalog, policyArbitrary, type Call } from './requests'
 import {
   NO_WRITES,
+  addGhosts,
+  canonicalHashes,
   decorateHiddenDisplayNames,
+  keepFilterSides,
+  outsideIds,
+  perturbMasked,
+  perturbOutside,
   perturb,
   perturbableColumns,
   protectedColumns,
@@ -64,22 +72,34 @@ export async function runCase(sample: Case): Promise<string | null> {
   const second = createState({ version })
   const reference = new ReferencePolicy(policy, first.db)
   const writes = WRITE_TOOLS.has(call.tool)
-  const columns = perturbableColumns(reference, second.db, writes ? writeReach(first.db, call) : NO_WRITES)
+  // Record filters: records left out exist in the first database only or in both (ghosts), with other values.
+  const reach = writes ? writeReach(first.db, call) : NO_WRITES
+  addGhosts(reference, first.db, second.db, seed, reach)
+  const outside = outsideIds(reference, first.db)
+  const columns = perturbableColumns(reference, second.db, reach)
   perturb(second.db, columns, seed)
-  decorateHiddenDisplayNames(second.db, reference, seed)
+  perturbOutside(reference, second.db, outside, seed, reach)
+  keepFilterSides(reference, first.db, second.db)
+  await perturbMasked(reference, second.db, seed)
+  decorateHiddenDisplayNames(second.db, reference, seed, outside)
 
   const callers = [keyCaller(serve(`first${version}`, first), version, parsedPolicy), keyCaller(serve(`second${version}`, second), version, parsedPolicy)]
   const guarded = protectedColumns(reference, first.db)
-  const before = writes ? [snapshot(first.db, guarded), snapshot(second.db, guarded)] : []
+  const before = writes ? [snapshot(first.db, guarded, outsideIds(reference, first.db)), snapshot(second.db, guarded, outsideIds(reference, second.db))] : []
 
   const answers = []
-  for (const caller of callers) answers.push(JSON.stringify(await caller.call(call.tool, call.args)))
+  // A hash mask shows which values are equal, not the values: hashes are compared by the equalities they show.
+  for (const caller of callers) answers.push(canonicalHashes(JSON.stringify(await caller.call(call.tool, call.args))))
   const counts = coverage.get(call.tool) ?? { cases: 0, answered: 0 }
   counts.cases++
   if (!answers[0]!.includes('"isError":true')) counts.answered++
   coverage.set(call.tool, counts)
   if (answers[0] !== answers[1]) {
-    return `the answers differ:\n  database 1: ${clip(answers[0]!)}\n  database 2: ${clip(answers[1]!)}`
+    const [a, b] = answers as [string, string]
+    let at = 0
+    while (at < a.length && a[at] === b[at]) at++
+    const around = (text: string) => `...${text.slice(Math.max(0, at - 400), at + 300)}...`
+    return `the answers differ:\n  database 1: ${clip(a)}\n  database 2: ${clip(b)}\n  first difference, at ${at}:\n  database 1: ${around(a)}\n  database 2: ${around(b)}`
   }
   if (writes) {
     for (const [index, state] of [first, second].entries()) {

@@ -2,7 +2,10 @@
  * Generated policies and tool calls over the simulated Odoo's models, for the non-interference property.
  *
  * Policies name a few models (sometimes "*"), each with operations and either "*" or a subset of its fields
- * (display_name, name, parent fields and relations often among them, so that the interesting paths are open).
+ * (display_name, name, parent fields and relations often among them, so that the interesting paths are open);
+ * half of them are version 2: some models with a record filter (ids, a field and a value the data holds, $uid,
+ * $company_ids, dotted paths, `|` / `&`), masks on text fields, sometimes pinned companies. Ids asked for include
+ * the next ones after the demo data (records a filter leaves out may exist in one database only).
  * Calls cover the nine tools with the whole domain language (every operator, `any` / `not any`, dotted paths, `!` /
  * `|` / `&`), orders, groupings with granularities, aggregates, contexts, one2many/many2many commands in every form
  * Odoo accepts, and ids of records the key cannot see. Field names and values are drawn from the database itself, so
@@ -11,7 +14,8 @@
 import fc from 'fast-check'
 import type { Db } from '../odoo-sim/db'
 import type { RuntimeField, RuntimeModel } from '../odoo-sim/models'
-import type { PolicyDocument } from './world'
+import type { MaskKind } from '../../src/policy/masks'
+import type { ModelEntry, PolicyDocument } from './world'
 
 /** Models a policy may name; ir.model is left to list_models. */
 export const POLICY_MODELS = [
@@ -93,7 +97,83 @@ export function policyArbitrary(catalog: Catalog): fc.Arbitrary<PolicyDocument |
         models: Object.fromEntries(models.map((model, i) => [model, model === '*' ? { ...entries[i]!, fields: sanitizeWildcardFields(entries[i]!.fields) } : entries[i]!])),
       })),
     )
-  return fc.oneof({ weight: 20, arbitrary: document }, { weight: 1, arbitrary: fc.constant(null) })
+  // Version 2: the same policies, some models with a record filter and masks, sometimes pinned to companies.
+  const version2 = document.chain((base) => {
+    const models = Object.keys(base.models)
+    return fc
+      .tuple(
+        fc.tuple(...models.map((model) => fc.option(filterFor(catalog, model), { freq: 2, nil: undefined }))),
+        fc.tuple(...models.map((model) => fc.option(masksFor(catalog, model, base.models[model]!.fields), { freq: 3, nil: undefined }))),
+        fc.option(fc.constantFrom([1], catalog.ids('res.company')), { nil: undefined }),
+      )
+      .map(([filters, masks, companies]): PolicyDocument => {
+        const pinned = companies ?? (filters.some((filter) => JSON.stringify(filter ?? []).includes('$company_ids')) ? [1] : undefined)
+        return {
+          version: 2,
+          ...(pinned ? { companies: pinned } : {}),
+          models: Object.fromEntries(
+            models.map((model, i) => {
+              const entry: ModelEntry = { ...base.models[model]! }
+              if (filters[i]) entry.filter = filters[i]
+              if (masks[i] && Object.keys(masks[i]!).length > 0) entry.mask = masks[i]
+              return [model, entry]
+            }),
+          ),
+        }
+      })
+  })
+  return fc.oneof({ weight: 10, arbitrary: document }, { weight: 10, arbitrary: version2 }, { weight: 1, arbitrary: fc.constant(null) })
+}
+
+/**
+ * A record filter for `model` ("*": on ids only, which every model has): ids, a field compared with a value the
+ * database holds, the placeholders, a dotted path, and `|` / `&` of two.
+ */
+function filterFor(catalog: Catalog, model: string): fc.Arbitrary<unknown[]> {
+  const ids = model === '*' ? Array.from({ length: 40 }, (_, i) => i + 1) : catalog.ids(model)
+  const byId = fc.oneof(
+    fc.constantFrom(...ids).map((id) => [['id', '<=', id]]),
+    fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 8 }).map((some) => [['id', 'not in', some]]),
+    fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 12 }).map((some) => [['id', 'in', some]]),
+  )
+  if (model === '*') return byId
+  const fields = catalog.fields(model).filter((field) => field.store !== false && !field.compute && ['boolean', 'selection', 'many2one', 'char', 'integer'].includes(field.type))
+  const byField = fields.length === 0 ? byId : fc.constantFrom(...fields).chain((field) => {
+    const values: unknown[] = field.type === 'many2one' ? catalog.ids(field.relation!).slice(0, 10) : catalog.samples(model, field).filter((v) => !(typeof v === 'string' && v.startsWith('$')))
+    const value = values.length > 0 ? fc.constantFrom(...values) : fc.constant(false)
+    return fc.oneof(
+      fc.tuple(fc.constantFrom('=', '!='), value).map(([op, v]) => [[field.name, op, v]]),
+      fc.array(value, { minLength: 1, maxLength: 3 }).map((vs) => [[field.name, 'in', vs]]),
+    )
+  })
+  const has = (name: string) => catalog.model(model).field(name) !== undefined
+  const special: fc.Arbitrary<unknown[]>[] = []
+  if (has('user_id')) special.push(fc.constant([['user_id', '=', '$uid']]))
+  if (has('company_id')) special.push(fc.constant([['company_id', 'in', '$company_ids']]))
+  if (has('partner_id')) special.push(fc.constantFrom<unknown[]>([['partner_id.is_company', '=', true]], [['partner_id.country_id', '!=', false]]))
+  if (has('parent_id')) special.push(fc.constantFrom<unknown[]>([['parent_id', '=', false]], [['parent_id', '!=', false]]))
+  const single = fc.oneof(
+    { weight: 3, arbitrary: byId },
+    { weight: 4, arbitrary: byField },
+    { weight: special.length > 0 ? 2 : 0, arbitrary: special.length > 0 ? fc.oneof(...special) : byId },
+  )
+  return fc.oneof(
+    { weight: 4, arbitrary: single },
+    { weight: 1, arbitrary: fc.tuple(single, single).map(([a, b]) => ['|', ...a, ...b]) },
+    { weight: 1, arbitrary: fc.tuple(single, single).map(([a, b]) => [...a, ...b]) },
+  )
+}
+
+/** Masks on text fields of `model` the entry lists (under "*", any; on the "*" entry, `name` only). */
+function masksFor(catalog: Catalog, model: string, fields: '*' | string[]): fc.Arbitrary<Record<string, MaskKind>> {
+  const kind = fc.constantFrom<MaskKind>('partial', 'last4', 'hash', 'redact')
+  if (model === '*') return fields === '*' || fields.includes('name') ? kind.map((mask) => ({ name: mask })) : fc.constant({})
+  const texts = catalog
+    .fields(model)
+    .filter((field) => (field.type === 'char' || field.type === 'text') && (fields === '*' || fields.includes(field.name)))
+    .map((field) => field.name)
+  if (texts.length === 0) return fc.constant({})
+  return fc.uniqueArray(fc.tuple(fc.constantFrom(...texts), kind), { minLength: 1, maxLength: 3, selector: ([name]) => name }).map((pairs) => Object.fromEntries(pairs))
 }
 
 /** The "*" model entry lists fields of no model in particular: only names every model has, or "*". */
@@ -208,8 +288,12 @@ export function callArbitrary(catalog: Catalog, policy: PolicyDocument | null): 
       { freq: 2 },
     )
 
+  // Ids of the demo data, any ids, and the next ones (records a filter leaves out may exist only in one database).
   const ids = (model: string) =>
-    fc.uniqueArray(fc.oneof(fc.constantFrom(...catalog.ids(model).slice(0, 60)), fc.integer({ min: 1, max: 150 })), { minLength: 1, maxLength: 4 })
+    fc.uniqueArray(
+      fc.oneof(fc.constantFrom(...catalog.ids(model).slice(0, 60)), fc.integer({ min: 1, max: 150 }), fc.integer({ min: 1, max: 3 }).map((n) => Math.max(0, ...catalog.ids(model)) + n)),
+      { minLength: 1, maxLength: 4 },
+    )
 
   /** Values to write: plain values, and for x2many fields commands in every form Odoo accepts. */
   const valuesFor = (model: string, depth = 0): fc.Arbitrary<Record<string, unknown>> =>
