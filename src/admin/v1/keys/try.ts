@@ -55,7 +55,7 @@ function checkedWhenRun(request: AuthorizedRequest): string[] {
     checks.push(`ids ${scoped.ids.join(', ')} of ${scoped.model} named by the values must be inside its record filter ${JSON.stringify(scoped.filter)}`)
   }
   for (const names of request.namesWithin ?? []) {
-    checks.push(`'${names.field}' shows the display name of ${names.model} records inside its record filter only (others as bare ids)`)
+    checks.push(`'${names.field}' shows ${names.model} records inside its record filter only (a many2one outside as its bare id, an id list without them)`)
   }
   return checks
 }
