@@ -181,8 +181,8 @@ export const FIXTURE_POLICIES = {
   },
   /** No policy at all: default deny. */
   noPolicy: undefined,
-  /** A stored policy the gateway cannot parse (version 2): fails closed. */
-  badPolicy: { version: 2, models: { '*': { operations: ['read'], fields: '*' } } },
+  /** A stored policy the gateway cannot parse (version 99: a future version it does not know): fails closed. */
+  badPolicy: { version: 99, models: { '*': { operations: ['read'], fields: '*' } } },
   /** The Odoo user has no Sales rights: Odoo's own AccessError must come back without its traceback. */
   internal: { version: 1, models: { '*': { operations: ['read'], fields: '*' } } },
   /** Bound to a wrong Odoo secret: fails closed, no fallback user. */
