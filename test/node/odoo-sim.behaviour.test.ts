@@ -653,3 +653,18 @@ describe('control endpoints and latency', () => {
     expect(performance.now() - start).toBeLessThan(100)
   })
 })
+
+// env.companies (odoo/api.py): allowed_company_ids outside the user's company_ids raise AccessError on a model with a
+// company (no transcript records it; message from the 18.0 and 19.0 sources).
+describe('allowed_company_ids', () => {
+  it("refuses companies the user does not have with Odoo's AccessError, and takes its own", async () => {
+    const refused = await fails(call(v18.url, 'sales_agent', 'sale.order', 'search_count', [[]], { context: { allowed_company_ids: [1, 2] } }))
+    expect(refused.name).toBe('odoo.exceptions.AccessError')
+    expect(refused.message).toBe('Access to unauthorized or invalid companies.')
+    expect(await ok(call(v18.url, 'sales_agent', 'sale.order', 'search_count', [[]], { context: { allowed_company_ids: [1] } }))).toBe(
+      await ok(call(v18.url, 'sales_agent', 'sale.order', 'search_count', [[]])),
+    )
+    // A model without a company asks nothing of env.companies.
+    expect(await ok(call(v18.url, 'sales_agent', 'res.country', 'search_count', [[]], { context: { allowed_company_ids: [7] } }))).toBeGreaterThan(0)
+  })
+})

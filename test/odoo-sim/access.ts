@@ -154,3 +154,18 @@ export function hrPrivateFieldsError(names: string[]): OdooError {
     'hr-private',
   )
 }
+
+/**
+ * `env.companies` / `env.company` (odoo/api.py, Environment._get_allowed_company_ids in 19, `company` and `companies`
+ * in 18): `allowed_company_ids` in the context naming a company outside the user's `company_ids` raises AccessError
+ * "Access to unauthorized or invalid companies." when the environment's companies are asked for. Odoo asks when a
+ * multi-company record rule or a `company_id` default is evaluated; the simulator asks on every call to a model with
+ * a `company_id` field (an approximation: no transcript records a multi-company call).
+ */
+export function checkAllowedCompanies(env: { db: { get(model: string, id: number): Record<string, unknown> | undefined }; user: SessionUser; context: Record<string, unknown> }, model: RuntimeModel): void {
+  const asked = env.context['allowed_company_ids']
+  if (!Array.isArray(asked) || asked.length === 0 || !model.field('company_id')) return
+  const own = env.db.get('res.users', env.user.uid)?.['company_ids']
+  const mine = new Set(Array.isArray(own) ? (own as number[]) : [1])
+  if (asked.some((id) => !mine.has(id as number))) throw accessError('Access to unauthorized or invalid companies.', 'rule')
+}

@@ -1,6 +1,7 @@
 // Odoo 19's JSON-2 API: POST /json/2/<model>/<method>, Bearer API key, the body holding `ids`, `context` and the
 // method's keyword arguments. The result is the bare JSON value (recordsets as id lists); errors use HTTP statuses
 // (see test/fixtures/odoo/odoo-19.0/INDEX.md) with a {name, message, arguments, context, debug} body.
+import { checkAllowedCompanies } from './access'
 import { OdooError, httpError, json2Status } from './errors'
 import { asOdooError } from './jsonrpc'
 import { makeEnv } from './orm/env'
@@ -72,6 +73,7 @@ function call(state: SimState, req: HttpRequest, modelName: string, methodName: 
   }
   const bound = bindJson2(spec, kwargs)
   const env = makeEnv(state.db, user, isObject(rawContext) ? rawContext : {})
+  checkAllowedCompanies(env, model)
   const result = runMethod(env, model, methodName, spec, spec.kind === 'records' ? ids : [], bound)
   // JSON-2 serializes recordsets as their ids: create() always answers a list.
   return methodName === 'create' && typeof result === 'number' ? [result] : result

@@ -1,6 +1,7 @@
 // POST /jsonrpc: Odoo's external JSON-RPC API (services common, object, db). Errors come back as HTTP 200 with a
 // JSON-RPC error object: code 200 on Odoo 18, 0 on Odoo 19 (transcripts 11 / 34), `data` holding the Python
 // exception (its key order also differs between the two versions).
+import { checkAllowedCompanies } from './access'
 import { OdooError, accessDenied, typeError, userError } from './errors'
 import { makeEnv } from './orm/env'
 import { bindPython, publicMethod, runMethod, toIds } from './orm/methods'
@@ -204,6 +205,7 @@ function object(state: SimState, method: string, params: Json[], draft: Draft): 
   }
   const bound = bindPython(spec, positional, callKwargs)
   const env = makeEnv(state.db, user, context)
+  checkAllowedCompanies(env, model)
   return runMethod(env, model, methodName, spec, ids, bound)
 }
 
