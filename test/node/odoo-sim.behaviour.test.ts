@@ -668,3 +668,38 @@ describe('allowed_company_ids', () => {
     expect(await ok(call(v18.url, 'sales_agent', 'res.country', 'search_count', [[]], { context: { allowed_company_ids: [7] } }))).toBeGreaterThan(0)
   })
 })
+
+// Multi-company record rules (sale/security/sale_security.xml, 18.0: sale_order_comp_rule, a global rule
+// `[('company_id', 'in', company_ids)]`), with company_ids = env.companies: allowed_company_ids, else every company
+// of the user. The demo has one company; a second one is added here.
+describe('multi-company record rules', () => {
+  function twoCompanies(version: 19) {
+    const state = createState({ version })
+    state.db.insert('res.company', { id: 2, name: 'My Company (Chicago)', active: true, currency_id: 1, partner_id: 1 } as never)
+    const manager = user('sales_manager')
+    state.db.update('res.users', manager.uid, { company_ids: [1, 2] } as never)
+    const order = { ...state.db.get('sale.order', 1)!, id: 9001, name: 'S09001', company_id: 2 }
+    state.db.insert('sale.order', order as never)
+    const count = (login: string, context: Record<string, unknown> | null) => {
+      const response = handleOdooRequest(state, {
+        method: 'POST',
+        path: '/json/2/sale.order/search',
+        headers: { authorization: `Bearer ${user(login).apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ domain: [], ...(context ? { context } : {}) }),
+      })
+      return { status: response.status, body: JSON.parse(response.body) as unknown }
+    }
+    return { count }
+  }
+
+  it('shows a company-2 order only where company 2 is among env.companies (Odoo 19, JSON-2)', () => {
+    const { count } = twoCompanies(19)
+    expect(count('sales_manager', null).body).toContain(9001)
+    expect(count('sales_manager', { allowed_company_ids: [2] }).body).toEqual([9001])
+    expect(count('sales_manager', { allowed_company_ids: [1] }).body).not.toContain(9001)
+    expect(count('sales_manager', { allowed_company_ids: [1, 2] }).body).toContain(9001)
+    // A user of company 1 only never sees it, and cannot ask for company 2.
+    expect(count('admin', null).body).not.toContain(9001)
+    expect(count('admin', { allowed_company_ids: [2] }).status).toBe(403)
+  })
+})

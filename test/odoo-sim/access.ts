@@ -65,13 +65,13 @@ export function aclError(model: RuntimeModel, operation: Operation, version: Odo
 }
 
 /** The domain the record rules impose on `operation`, or null when no rule applies. */
-export function ruleDomain(model: RuntimeModel, operation: Operation, user: SessionUser): DomainJson | null {
+export function ruleDomain(model: RuntimeModel, operation: Operation, user: SessionUser, companyIds: readonly number[] = [1]): DomainJson | null {
   const rules = (model.rules ?? []).filter((rule) => rule.perms.includes(operation))
   if (rules.length === 0) return null
-  const global = rules.filter((rule) => rule.groups.length === 0).map((rule) => normalizeDomain(rule.domain(user.uid)))
+  const global = rules.filter((rule) => rule.groups.length === 0).map((rule) => normalizeDomain(rule.domain(user.uid, companyIds)))
   const mine = rules
     .filter((rule) => rule.groups.some((g) => user.groups.has(g)))
-    .map((rule) => normalizeDomain(rule.domain(user.uid)))
+    .map((rule) => normalizeDomain(rule.domain(user.uid, companyIds)))
   const parts: DomainJson[] = [...global]
   if (mine.length > 0) parts.push([...mine.slice(1).map((): Json => '|'), ...mine.flat()])
   return parts.length === 0 ? null : andDomains(parts)
@@ -162,10 +162,23 @@ export function hrPrivateFieldsError(names: string[]): OdooError {
  * multi-company record rule or a `company_id` default is evaluated; the simulator asks on every call to a model with
  * a `company_id` field (an approximation: no transcript records a multi-company call).
  */
-export function checkAllowedCompanies(env: { db: { get(model: string, id: number): Record<string, unknown> | undefined }; user: SessionUser; context: Record<string, unknown> }, model: RuntimeModel): void {
+type CompanyEnv = { db: { get(model: string, id: number): Record<string, unknown> | undefined }; user: SessionUser; context: Record<string, unknown> }
+
+export function checkAllowedCompanies(env: CompanyEnv, model: RuntimeModel): void {
   const asked = env.context['allowed_company_ids']
   if (!Array.isArray(asked) || asked.length === 0 || !model.field('company_id')) return
-  const own = env.db.get('res.users', env.user.uid)?.['company_ids']
-  const mine = new Set(Array.isArray(own) ? (own as number[]) : [1])
+  const mine = new Set(userCompanyIds(env))
   if (asked.some((id) => !mine.has(id as number))) throw accessError('Access to unauthorized or invalid companies.', 'rule')
+}
+
+/** The user's `company_ids` (res.users), [1] for a user the table lacks. */
+function userCompanyIds(env: CompanyEnv): number[] {
+  const own = env.db.get('res.users', env.user.uid)?.['company_ids']
+  return Array.isArray(own) ? (own as number[]) : [1]
+}
+
+/** `env.companies` ids: allowed_company_ids (checked by checkAllowedCompanies), else all the user's companies. */
+export function envCompanyIds(env: CompanyEnv): number[] {
+  const asked = env.context['allowed_company_ids']
+  return Array.isArray(asked) && asked.length > 0 ? (asked as number[]) : userCompanyIds(env)
 }

@@ -81,7 +81,8 @@ export interface RuleDef {
   /** Empty: a global rule, ANDed with the others; otherwise rules of the user's groups are ORed together. */
   groups: readonly string[]
   perms: readonly Operation[]
-  domain: (uid: number) => DomainJson
+  /** `companyIds`: the environment's companies (`company_ids` in Odoo's rule evaluation context). */
+  domain: (uid: number, companyIds: readonly number[]) => DomainJson
 }
 
 export interface ModelDef {

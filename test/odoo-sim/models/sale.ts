@@ -41,6 +41,11 @@ const SALE_ACL = [
   acl('base.group_portal', 'r'),
 ]
 
+/** sale/security/sale_security.xml (18.0): sale_order_comp_rule, sale_order_line_comp_rule, a global rule each. */
+function companyRule(name: string): RuleDef {
+  return { name, groups: [], perms: ['read', 'write', 'create', 'unlink'], domain: (_uid, companyIds) => [['company_id', 'in', [...companyIds]]] }
+}
+
 function ownDocuments(field: string, name: string): RuleDef[] {
   return [
     {
@@ -108,7 +113,7 @@ export const saleOrder: ModelDef = {
     ),
   ],
   acl: SALE_ACL,
-  rules: ownDocuments('user_id', 'Orders'),
+  rules: [...ownDocuments('user_id', 'Orders'), companyRule('Sales Order multi-company')],
   defaults: {
     state: () => 'draft',
     date_order: ({ now }) => now,
@@ -161,7 +166,7 @@ export const saleOrderLine: ModelDef = {
     f.related('company_id', 'Company', 'many2one', 'order_id.company_id', { relation: 'res.company' }),
   ],
   acl: SALE_ACL,
-  rules: ownDocuments('salesman_id', 'Order Lines'),
+  rules: [...ownDocuments('salesman_id', 'Order Lines'), companyRule('Sales Order Line multi-company')],
   defaults: { sequence: () => 10, product_uom_qty: () => 1 },
 }
 

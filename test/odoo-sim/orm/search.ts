@@ -2,7 +2,7 @@
 // Ordering follows Odoo's _order_to_sql / _order_field_to_sql / _field_to_sql (odoo/models.py in 18,
 // odoo/orm/models.py in 19): a many2one sorts by its comodel's _order, except `x_id.id` (the raw id); fields without
 // a column (x2many, store=False) cannot be sorted on; a `.property` after any other field is an error.
-import { aclAllows, aclError, fieldAccessError18, fieldAccessError19, fieldAllowed, ruleDomain } from '../access'
+import { aclAllows, aclError, envCompanyIds, fieldAccessError18, fieldAccessError19, fieldAllowed, ruleDomain } from '../access'
 import { compileDomain, mentionsField, type Predicate } from '../domain'
 import { valueError, type TraceSite } from '../errors'
 import type { Operation } from '../models/model'
@@ -292,7 +292,7 @@ export function checkAcl(env: Env, model: RuntimeModel, operation: Operation): v
 /** The record-rule predicate for `operation`, or null when no rule restricts the user. */
 export function rulePredicate(env: Env, model: RuntimeModel, operation: Operation): Predicate | null {
   if (isPublicProjection(env, model)) return null
-  const domain = ruleDomain(model, operation, env.user)
+  const domain = ruleDomain(model, operation, env.user, envCompanyIds(env))
   if (!domain) return null
   return compileDomain(domain, model, { db: env.db, version: env.version })
 }
