@@ -106,7 +106,7 @@ CREATE TABLE IF NOT EXISTS webhook_subscriptions (
   url             TEXT NOT NULL,
   models          TEXT NOT NULL,             -- JSON array of model names
   events          TEXT,                      -- JSON array of event names; NULL: every event
-  fields          TEXT NOT NULL,             -- JSON: "*" or an array of field names (the payload allowlist)
+  fields          TEXT NOT NULL,             -- JSON: "*" or an array of field names (the payload allowlist), or {"fields": ..., "mask": {field: mask}}
   secret          TEXT NOT NULL,             -- whsec_..., AES-256-GCM sealed under CREDENTIALS_KEY (id as associated data)
   previous_secret TEXT,                      -- sealed; signs too until previous_until (rotation overlap)
   previous_until  INTEGER,

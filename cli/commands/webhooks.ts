@@ -28,6 +28,7 @@ interface SubscriptionJson {
   models: string[]
   events: string[] | null
   fields: '*' | string[]
+  mask: Record<string, string> | null
   status: 'active' | 'disabled'
   disabled_reason: string | null
   created_at: string
@@ -161,15 +162,32 @@ const sourceRevoke: Command = {
   },
 }
 
+const MASK_KINDS = ['partial', 'last4', 'hash', 'redact']
+
+/** `email=partial,vat=last4` → {email: 'partial', vat: 'last4'}, each part checked before anything is sent. */
+function parseMasks(text: string): Record<string, string> {
+  const mask: Record<string, string> = {}
+  for (const part of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const [field, kind] = part.split('=')
+    if (!field || !FIELD.test(field) || !kind || !MASK_KINDS.includes(kind)) {
+      throw new UsageError(`--mask '${part.slice(0, 80)}' must be FIELD=MASK, MASK one of ${MASK_KINDS.join(', ')} (e.g. email=partial)`)
+    }
+    mask[field] = kind
+  }
+  if (Object.keys(mask).length === 0) throw new UsageError('--mask needs at least one FIELD=MASK')
+  return mask
+}
+
 const add: Command = {
   name: 'webhooks add',
   summary: 'Subscribe a receiver to Odoo events; prints its signing secret once',
-  synopsis: '--url URL (--models M1,M2 [--events create,write] [--fields F1,F2|*] | --alerts) [--secret-file F] [--json]',
+  synopsis: '--url URL (--models M1,M2 [--events create,write] [--fields F1,F2|*] [--mask F=MASK,...] | --alerts) [--secret-file F] [--json]',
   description: [
     'Delivers events of these models to URL, signed with HMAC-SHA256 (Standard Webhooks and GitHub-style headers).',
     'URL must be https and public (plain http on loopback only for a local gateway); the gateway checks every',
     'address its host resolves to. --fields is the payload allowlist ("*": every field Odoo sends except sensitive',
-    'ones). Without --secret-file the gateway generates a whsec_ secret; it is printed once. --alerts subscribes to',
+    'ones). --mask delivers fields masked (partial, last4, hash keyed per subscription, redact; see README "Key',
+    'policies"): the clear value is never stored nor sent. Without --secret-file the gateway generates a whsec_ secret; it is printed once. --alerts subscribes to',
     'the security alerts instead of Odoo events.',
   ].join('\n'),
   options: {
@@ -177,6 +195,7 @@ const add: Command = {
     models: { type: 'string', value: 'LIST', description: 'Models whose events to deliver, comma-separated (required)' },
     events: { type: 'string', value: 'LIST', description: 'Only these events (default: all)' },
     fields: { type: 'string', value: 'LIST', description: 'Payload field allowlist, or * (default: *)' },
+    mask: { type: 'string', value: 'F=MASK,...', description: 'Fields delivered masked, e.g. email=partial,vat=last4 (partial, last4, hash, redact)' },
     'secret-file': { type: 'string', value: 'FILE', description: 'File holding a whsec_ secret to use' },
     alerts: { type: 'boolean', description: 'Deliver security alerts (rate limits, failed-auth bursts...) instead of Odoo events' },
   },
@@ -193,10 +212,12 @@ const add: Command = {
     const events = eventsText === undefined ? null : list(eventsText, 'events', EVENT)
     const fieldsText = stringOption(context, 'fields') ?? '*'
     const fields = fieldsText === '*' ? '*' : list(fieldsText, 'fields', FIELD)
+    const maskText = stringOption(context, 'mask')
+    const mask = maskText === undefined ? undefined : parseMasks(maskText)
     precheckUrl(context, url)
     const secret = await secretFromOption(context)
     const created = await adminRequest<{ id: string; secret: string; url: string }>(context, 'POST', '/webhooks/subscriptions', {
-      body: { url, ...(forAlerts ? { alerts: true } : { models }), events, fields, ...(secret === undefined ? {} : { secret }) },
+      body: { url, ...(forAlerts ? { alerts: true } : { models }), events, fields, ...(mask ? { mask } : {}), ...(secret === undefined ? {} : { secret }) },
       secretPayload: true,
     }).catch(urlRefused)
     if (context.json) printJson(context, { id: created.id, secret: created.secret })
@@ -219,6 +240,7 @@ const listCommand: Command = {
       models: s.models,
       events: s.events,
       fields: s.fields,
+      mask: s.mask ?? null,
       status: s.status,
       disabledReason: s.disabled_reason,
       createdAt: s.created_at,

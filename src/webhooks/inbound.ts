@@ -12,7 +12,8 @@
 import { Hono } from 'hono'
 import { httpError } from '../http/errors'
 import type { GatewayEnv } from '../http/types'
-import { sha256Hex } from '../lib/crypto'
+import { maskHashKey, sha256Hex } from '../lib/crypto'
+import { createMaskHasher, maskValue, type MaskKind } from '../policy/masks'
 import { bytesToHex } from '../lib/encoding'
 import { logError } from '../log'
 import { isSensitiveField } from '../policy/sensitive'
@@ -47,6 +48,19 @@ async function readOrLastKnown<T>(cacheKey: string, read: () => Promise<T>): Pro
   }
 }
 
+
+/**
+ * A subscription's masks applied to its payload (src/policy/masks.ts); `hash` is keyed per subscription, so a
+ * receiver can match equal values but not reverse them, nor join them with another subscription's or key's.
+ */
+export async function maskPayload(data: Record<string, unknown>, subscription: { id: string; mask?: Record<string, MaskKind> }, credentialsKey: string): Promise<Record<string, unknown>> {
+  const masks = Object.entries(subscription.mask ?? {}).filter(([field]) => Object.hasOwn(data, field))
+  if (masks.length === 0) return data
+  const hasher = masks.some(([, kind]) => kind === 'hash') ? createMaskHasher(await maskHashKey(credentialsKey, subscription.id)) : async () => ''
+  const masked = { ...data }
+  for (const [field, kind] of masks) masked[field] = await maskValue(masked[field], kind, hasher)
+  return masked
+}
 
 /** The record's fields a subscription may see: its list, or every field but the sensitive ones for "*". */
 export function filterFields(record: Record<string, unknown>, allowed: '*' | string[]): Record<string, unknown> {
@@ -112,7 +126,7 @@ webhookRoutes.post('/odoo/:source/:token', async (c) => {
   }
   const eventId = randomId('evt')
   const now = Date.now()
-  const deliveries = subscriptions.map((subscription) => {
+  const deliveries = await Promise.all(subscriptions.map(async (subscription) => {
     const payload = JSON.stringify({
       id: eventId,
       type: `odoo.${event}`,
@@ -122,10 +136,11 @@ webhookRoutes.post('/odoo/:source/:token', async (c) => {
       event,
       odooAction: typeof body._action === 'string' ? body._action : null,
       time: new Date(now).toISOString(),
-      data: filterFields(body, subscription.fields),
+      // Masked before anything is stored: the delivery row and every (re)delivery carry the masked value only.
+      data: await maskPayload(filterFields(body, subscription.fields), subscription, c.env.CREDENTIALS_KEY),
     })
     return { subscriptionId: subscription.id, deliveryId: randomId('dlv'), eventId, payload }
-  })
+  }))
   if (deliveries.length > 0) {
     try {
       await c.env.DB.batch(

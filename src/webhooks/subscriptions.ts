@@ -1,6 +1,30 @@
 /** Webhook subscriptions in D1, as the Worker reads them (the admin API writes them: admin/v1/webhooks/). */
 import type { Env } from '../env'
 import { credentialsKeyRing, openSecret, SealedSecretError } from '../lib/crypto'
+import { MASKS, type MaskKind } from '../policy/masks'
+
+/** A subscription's payload settings: the field allowlist, and the fields delivered only masked. */
+export interface PayloadFields {
+  fields: '*' | string[]
+  /** Field → mask (src/policy/masks.ts); absent: no mask. */
+  mask?: Record<string, MaskKind>
+}
+
+/**
+ * The `fields` column: JSON `"*"` or an array of field names (the allowlist alone), or, for a subscription with masks,
+ * `{"fields": "*" | [...], "mask": {"email": "partial"}}`. Rows written before masks existed keep their meaning.
+ */
+export function parseFieldsColumn(text: string): PayloadFields {
+  const value = JSON.parse(text) as unknown
+  if (value === '*' || Array.isArray(value)) return { fields: value as '*' | string[] }
+  const object = value as { fields: '*' | string[]; mask?: Record<string, string> }
+  const mask = Object.fromEntries(Object.entries(object.mask ?? {}).filter(([, kind]) => (MASKS as readonly string[]).includes(kind))) as Record<string, MaskKind>
+  return Object.keys(mask).length > 0 ? { fields: object.fields, mask } : { fields: object.fields }
+}
+
+export function fieldsColumn(payload: PayloadFields): string {
+  return JSON.stringify(payload.mask && Object.keys(payload.mask).length > 0 ? { fields: payload.fields, mask: payload.mask } : payload.fields)
+}
 
 export interface Subscription {
   id: string
@@ -9,6 +33,7 @@ export interface Subscription {
   /** null: every event. */
   events: string[] | null
   fields: '*' | string[]
+  mask?: Record<string, MaskKind>
   disabledAt: number | null
   /** Newest first: the current secret, then the previous one while its overlap lasts. */
   secrets: string[]
@@ -58,7 +83,7 @@ async function toSubscription(row: SubscriptionRow, credentialsKey: CryptoKey, n
     url: row.url,
     models: JSON.parse(row.models) as string[],
     events: row.events === null ? null : (JSON.parse(row.events) as string[]),
-    fields: JSON.parse(row.fields) as '*' | string[],
+    ...parseFieldsColumn(row.fields),
     disabledAt: row.disabled_at,
     ...(await openSecrets(row, credentialsKey, now)),
   }
@@ -74,7 +99,7 @@ export async function loadSubscription(
 }
 
 /** Active subscriptions to `model` that want `event`. */
-export async function subscriptionsFor(env: Pick<Env, 'DB'>, model: string, event: string): Promise<Pick<Subscription, 'id' | 'fields'>[]> {
+export async function subscriptionsFor(env: Pick<Env, 'DB'>, model: string, event: string): Promise<(Pick<Subscription, 'id'> & PayloadFields)[]> {
   const { results } = await env.DB.prepare(
     `SELECT id, fields FROM webhook_subscriptions
       WHERE disabled_at IS NULL
@@ -83,7 +108,7 @@ export async function subscriptionsFor(env: Pick<Env, 'DB'>, model: string, even
   )
     .bind(model, event)
     .all<{ id: string; fields: string }>()
-  return results.map((row) => ({ id: row.id, fields: JSON.parse(row.fields) as '*' | string[] }))
+  return results.map((row) => ({ id: row.id, ...parseFieldsColumn(row.fields) }))
 }
 
 export async function disableSubscription(env: Pick<Env, 'DB'>, id: string, reason: string, now = Date.now()): Promise<void> {

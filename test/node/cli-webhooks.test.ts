@@ -90,6 +90,21 @@ describe('webhooks CLI', () => {
     expect(String(row!.secret)).not.toContain(secret.slice(6))
     expect(await openSecret(await importCredentialsKey(gateway!.credentialsKey), String(row!.secret), id)).toBe(secret)
 
+    // --mask: stored with the allowlist, listed back; a malformed one is refused before anything is sent.
+    const masked = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--models', 'res.partner', '--fields', 'name,email,vat', '--mask', 'email=partial,vat=hash', '--json'])
+    expect(masked.code, masked.stderr).toBe(0)
+    const maskedId = (JSON.parse(masked.stdout) as { id: string }).id
+    const [maskedRow] = await gateway!.query(`SELECT fields FROM webhook_subscriptions WHERE id = '${maskedId}'`)
+    expect(JSON.parse(String(maskedRow!.fields))).toEqual({ fields: ['name', 'email', 'vat'], mask: { email: 'partial', vat: 'hash' } })
+    const maskedListed = JSON.parse((await cli(['webhooks', 'list', '--json'])).stdout) as { id: string; mask: unknown }[]
+    expect(maskedListed.find((entry) => entry.id === maskedId)?.mask).toEqual({ email: 'partial', vat: 'hash' })
+    const badMask = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--models', 'res.partner', '--mask', 'email=blur'])
+    expect(badMask.code).toBe(2)
+    expect(badMask.stderr).toMatch(/--mask 'email=blur' must be FIELD=MASK/)
+    const unlisted = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--models', 'res.partner', '--fields', 'name', '--mask', 'email=partial'])
+    expect(unlisted.code).toBe(1)
+    expect(unlisted.stderr).toMatch(/must also be in fields/)
+
     const secretFile = join(gateway!.work, 'secret.txt')
     await writeFile(secretFile, 'whsec_' + Buffer.from('x'.repeat(32)).toString('base64') + '\n')
     const withFile = JSON.parse((await cli(['webhooks', 'add', '--url', 'http://localhost:9999/x', '--models', 'sale.order', '--secret-file', secretFile, '--json'])).stdout) as { secret: string }

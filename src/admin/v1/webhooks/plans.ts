@@ -7,6 +7,8 @@ import type { Env } from '../../../env'
 import { credentialsKeyRing, openSecret, SealedSecretError, sealSecret, sha256Hex } from '../../../lib/crypto'
 import { bytesToHex } from '../../../lib/encoding'
 import { generateWebhookSecret } from '../../../webhooks/signing'
+import { fieldsColumn } from '../../../webhooks/subscriptions'
+import type { MaskKind } from '../../../policy/masks'
 import { refused, type Plan } from '../plan'
 import { statement } from '../statement'
 
@@ -63,6 +65,8 @@ export interface AddSubscriptionInput {
   /** null: every event. */
   events: string[] | null
   fields: '*' | string[]
+  /** Fields delivered only masked. */
+  mask: Record<string, MaskKind> | null
   /** A whsec_ secret the administrator chose (checked), or null: the gateway generates one. */
   secret: string | null
 }
@@ -74,12 +78,12 @@ export async function planAddSubscription(env: Env, input: AddSubscriptionInput,
   const sealed = await sealSecret(await credentialsKeyRing(env), secret, id)
   const models = JSON.stringify(input.models)
   const events = input.events === null ? null : JSON.stringify(input.events)
-  const fields = JSON.stringify(input.fields)
+  const fields = fieldsColumn({ fields: input.fields, ...(input.mask ? { mask: input.mask } : {}) })
   return {
     kind: 'change',
     target: id,
     before: null,
-    after: { url: input.url, models: input.models, events: input.events, fields: input.fields, secret: 'set' },
+    after: { url: input.url, models: input.models, events: input.events, fields: input.fields, ...(input.mask ? { mask: input.mask } : {}), secret: 'set' },
     statements: [
       statement(
         `INSERT INTO webhook_subscriptions (id, url, models, events, fields, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { ALERTS_MODEL } from '../../../alerts/rules'
 import { logError } from '../../../log'
 import { isValidWebhookSecret } from '../../../webhooks/signing'
+import { MASKS } from '../../../policy/masks'
 import { change } from '../change'
 import { adminError, badCursor, badId, echoed, decodeCursor, page, pageQuery, parseBody, parseQuery, type AdminApiEnv, type AdminContext } from '../http'
 import {
@@ -108,12 +109,17 @@ const addBody = z
     events: names(EVENT, 'an event name such as create, write or unlink', 32).nullable().default(null),
     /** The payload allowlist; "*": every field Odoo sends except sensitive ones. */
     fields: z.union([z.literal('*'), names(FIELD, 'a field name such as partner_id', 500)]).default('*'),
+    /** Fields delivered only masked (src/policy/masks.ts): field → partial | last4 | hash | redact. */
+    mask: z.record(z.string().regex(FIELD, 'mask keys are field names such as email'), z.enum(MASKS, { error: `masks are ${MASKS.join(', ')}` })).optional(),
     /** Absent: the gateway generates one. */
     secret: z.string().max(200).refine(isValidWebhookSecret, 'must be whsec_ followed by base64 of 24 to 64 bytes').optional(),
   })
   .superRefine((body, ctx) => {
     if (body.alerts && body.models !== undefined) ctx.addIssue({ code: 'custom', path: ['models'], message: 'give models or alerts: true, not both' })
     if (!body.alerts && body.models === undefined) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required (or alerts: true for the security alerts)' })
+    for (const field of Object.keys(body.mask ?? {})) {
+      if (body.fields !== '*' && !body.fields.includes(field)) ctx.addIssue({ code: 'custom', path: ['mask', field], message: 'a masked field must also be in fields (the mask says how it is delivered)' })
+    }
   })
 
 /** The URL checked as the dispatcher will check it, plus where its host name resolves: an answer, or a 4xx/503. */
@@ -158,10 +164,11 @@ webhooksRoutes.post('/subscriptions', async (c) => {
   const url = await targetOf(c, input.url)
   if (typeof url !== 'string') return url
   const models = input.alerts ? [ALERTS_MODEL] : input.models!
-  const changed = await change(c, 'webhooks.add', { url, models, events: input.events, fields: input.fields, secret: input.secret ?? null })
+  const mask = input.mask && Object.keys(input.mask).length > 0 ? input.mask : null
+  const changed = await change(c, 'webhooks.add', { url, models, events: input.events, fields: input.fields, mask, secret: input.secret ?? null })
   if (!changed.ok) return changed.response
   const { id, secret, createdAt } = changed.outcome.result
-  return c.json({ id, secret, url, models, events: input.events, fields: input.fields, created_at: new Date(createdAt).toISOString() }, 201)
+  return c.json({ id, secret, url, models, events: input.events, fields: input.fields, mask, created_at: new Date(createdAt).toISOString() }, 201)
 })
 
 webhooksRoutes.post('/subscriptions/:id/remove', async (c) => {

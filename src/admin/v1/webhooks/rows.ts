@@ -2,6 +2,7 @@
  * Webhook sources, subscriptions and deliveries as the admin API reads them from D1 and shows them. Never a secret:
  * a source's token is stored only as its hash, a subscription's signing secrets are sealed and never selected here.
  */
+import { parseFieldsColumn } from '../../../webhooks/subscriptions'
 export const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 export const SUBSCRIPTION_ID = /^whk_[0-9a-f]{16}$/
 export const DELIVERY_ID = /^dlv_[0-9a-f]{16}$/
@@ -45,7 +46,7 @@ export function subscriptionJson(row: SubscriptionRow, now: number) {
     url: row.url,
     models: JSON.parse(row.models) as string[],
     events: row.events === null ? null : (JSON.parse(row.events) as string[]),
-    fields: JSON.parse(row.fields) as '*' | string[],
+    ...(({ fields, mask }) => ({ fields, mask: mask ?? null }))(parseFieldsColumn(row.fields)),
     status: row.disabled_at === null ? 'active' : 'disabled',
     disabled_reason: row.disabled_reason,
     disabled_at: iso(row.disabled_at),
