@@ -12,7 +12,8 @@ export interface PolicyWords {
 }
 
 interface PolicyDocument {
-  models?: Record<string, { operations?: string[]; fields?: '*' | string[] }>
+  models?: Record<string, { operations?: string[]; fields?: '*' | string[]; filter?: unknown[]; mask?: Record<string, string> }>
+  companies?: number[]
   ip?: { allow?: string[]; deny?: string[] }
   rateLimit?: { perMinute?: number; burst?: number }
   workingHours?: { timezone?: string; days?: string; from?: string; to?: string }
@@ -37,7 +38,10 @@ export function describeProfile(profile: Pick<ConnectorProfile, 'policy' | 'toke
     .map(([model, rule]) => ({
       model,
       operations: (rule.operations ?? []).map((operation) => OPERATION_WORDS[operation] ?? operation).join(', '),
-      fields: rule.fields === '*' ? 'all fields your Odoo user may see' : `only ${(rule.fields ?? []).join(', ')}`,
+      fields:
+        (rule.fields === '*' ? 'all fields your Odoo user may see' : `only ${(rule.fields ?? []).join(', ')}`) +
+        (rule.mask && Object.keys(rule.mask).length ? `; masked: ${Object.entries(rule.mask).map(([field, mask]) => `${field} (${mask})`).join(', ')}` : '') +
+        (rule.filter ? `; only records matching ${JSON.stringify(rule.filter)}` : ''),
     }))
   const limits: string[] = []
   const rate = document.rateLimit
@@ -46,6 +50,7 @@ export function describeProfile(profile: Pick<ConnectorProfile, 'policy' | 'toke
       ? `At most ${rate.perMinute} requests a minute (bursts of ${rate.burst ?? rate.perMinute}).`
       : `At most ${defaultPerMinute} requests a minute.`,
   )
+  if (document.companies?.length) limits.push(`Only in companies ${document.companies.join(', ')} of your Odoo user.`)
   if (document.ip?.allow?.length) limits.push(`Only from these network addresses: ${document.ip.allow.join(', ')}.`)
   if (document.ip?.deny?.length) limits.push(`Never from these network addresses: ${document.ip.deny.join(', ')}.`)
   const hours = document.workingHours
