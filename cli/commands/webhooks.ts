@@ -1,5 +1,5 @@
 /**
- * `odoo-mcp webhooks source add|list|revoke`, `webhooks add|list|remove|rotate-secret|deliveries|redeliver`: webhook
+ * `odoo-mcp webhooks source add|list|revoke`, `webhooks add|list|show|remove|rotate-secret|deliveries|redeliver`: webhook
  * sources, subscriptions and deliveries, over the admin API (/admin/v1/webhooks, docs/ADMIN-API.md). The gateway
  * makes the secrets (a source's URL token, a subscription's signing secret), keeps them hashed or sealed, and answers
  * them once; the CLI prints them once.
@@ -13,6 +13,7 @@ import { CliError, EXIT_OK, UsageError } from '../errors'
 import { formatTable, formatTime } from '../format'
 import { gatewayUrl } from '../gateway'
 import { parseMoment } from '../key-input'
+import { MASKS, type MaskKind } from '../../src/policy/masks'
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 const SUBSCRIPTION_ID = /^whk_[0-9a-f]{16}$/
@@ -162,40 +163,52 @@ const sourceRevoke: Command = {
   },
 }
 
-const MASK_KINDS = ['partial', 'last4', 'hash', 'redact']
-
-/** `email=partial,vat=last4` → {email: 'partial', vat: 'last4'}, each part checked before anything is sent. */
-function parseMasks(text: string): Record<string, string> {
-  const mask: Record<string, string> = {}
-  for (const part of text.split(',').map((item) => item.trim()).filter(Boolean)) {
-    const [field, kind] = part.split('=')
-    if (!field || !FIELD.test(field) || !kind || !MASK_KINDS.includes(kind)) {
-      throw new UsageError(`--mask '${part.slice(0, 80)}' must be FIELD=MASK, MASK one of ${MASK_KINDS.join(', ')} (e.g. email=partial)`)
+/**
+ * `--mask email=partial --mask vat=last4` or `--mask email=partial,vat=last4` (repeatable, comma lists allowed, like
+ * --redirect-uri of connectors add) → {email: 'partial', vat: 'last4'}, each part checked before anything is sent. A
+ * field given two different masks is refused rather than one of them silently winning.
+ */
+function parseMasks(given: string[]): Record<string, MaskKind> {
+  const mask: Record<string, MaskKind> = {}
+  for (const part of given.flatMap((text) => text.split(',')).map((item) => item.trim()).filter(Boolean)) {
+    const [field, kind, ...rest] = part.split('=')
+    if (!field || !FIELD.test(field) || !kind || rest.length > 0 || !(MASKS as readonly string[]).includes(kind)) {
+      throw new UsageError(`--mask '${part.slice(0, 80)}' must be FIELD=MASK, MASK one of ${MASKS.join(', ')} (e.g. email=partial)`)
     }
-    mask[field] = kind
+    if (mask[field] !== undefined && mask[field] !== kind) throw new UsageError(`--mask gives ${field} two masks (${mask[field]} and ${kind}): give one`)
+    mask[field] = kind as MaskKind
   }
   if (Object.keys(mask).length === 0) throw new UsageError('--mask needs at least one FIELD=MASK')
   return mask
 }
 
+/** A subscription's masks as the table shows them: `email=partial,vat=last4`, or - without masks. */
+const maskText = (mask: Record<string, string> | null) => (mask && Object.keys(mask).length > 0 ? Object.entries(mask).map(([field, kind]) => `${field}=${kind}`).join(',') : '-')
+
 const add: Command = {
   name: 'webhooks add',
   summary: 'Subscribe a receiver to Odoo events; prints its signing secret once',
-  synopsis: '--url URL (--models M1,M2 [--events create,write] [--fields F1,F2|*] [--mask F=MASK,...] | --alerts) [--secret-file F] [--json]',
+  synopsis: '--url URL (--models M1,M2 [--events create,write] [--fields F1,F2|*] [--mask F=MASK]... | --alerts) [--secret-file F] [--json]',
   description: [
     'Delivers events of these models to URL, signed with HMAC-SHA256 (Standard Webhooks and GitHub-style headers).',
     'URL must be https and public (plain http on loopback only for a local gateway); the gateway checks every',
     'address its host resolves to. --fields is the payload allowlist ("*": every field Odoo sends except sensitive',
-    'ones). --mask delivers fields masked (partial, last4, hash keyed per subscription, redact; see README "Key',
-    'policies"): the clear value is never stored nor sent. Without --secret-file the gateway generates a whsec_ secret; it is printed once. --alerts subscribes to',
-    'the security alerts instead of Odoo events.',
+    'ones). --mask FIELD=MASK (repeatable, or comma-separated) delivers a field masked: partial, last4, hash (keyed',
+    'per subscription: equal values match, not reversible) or redact, as in key policies; the field must be in',
+    '--fields (or --fields is *), and its clear value is never stored nor sent. Without --secret-file the gateway',
+    'generates a whsec_ secret; it is printed once. --alerts subscribes to the security alerts instead of Odoo events.',
   ].join('\n'),
   options: {
     url: { type: 'string', value: 'URL', description: 'Receiver URL (required)' },
     models: { type: 'string', value: 'LIST', description: 'Models whose events to deliver, comma-separated (required)' },
     events: { type: 'string', value: 'LIST', description: 'Only these events (default: all)' },
     fields: { type: 'string', value: 'LIST', description: 'Payload field allowlist, or * (default: *)' },
-    mask: { type: 'string', value: 'F=MASK,...', description: 'Fields delivered masked, e.g. email=partial,vat=last4 (partial, last4, hash, redact)' },
+    mask: {
+      type: 'string',
+      value: 'F=MASK',
+      multiple: true,
+      description: `A field delivered masked, e.g. email=partial (repeatable, or a comma list; ${MASKS.join(', ')})`,
+    },
     'secret-file': { type: 'string', value: 'FILE', description: 'File holding a whsec_ secret to use' },
     alerts: { type: 'boolean', description: 'Deliver security alerts (rate limits, failed-auth bursts...) instead of Odoo events' },
   },
@@ -212,8 +225,9 @@ const add: Command = {
     const events = eventsText === undefined ? null : list(eventsText, 'events', EVENT)
     const fieldsText = stringOption(context, 'fields') ?? '*'
     const fields = fieldsText === '*' ? '*' : list(fieldsText, 'fields', FIELD)
-    const maskText = stringOption(context, 'mask')
-    const mask = maskText === undefined ? undefined : parseMasks(maskText)
+    const maskGiven = context.values.mask
+    const mask = Array.isArray(maskGiven) ? parseMasks(maskGiven) : undefined
+    if (forAlerts && mask) throw new UsageError('--mask applies to Odoo fields: give it with --models, not --alerts')
     precheckUrl(context, url)
     const secret = await secretFromOption(context)
     const created = await adminRequest<{ id: string; secret: string; url: string }>(context, 'POST', '/webhooks/subscriptions', {
@@ -226,35 +240,74 @@ const add: Command = {
   },
 }
 
+/** A subscription as `webhooks list` and `webhooks show` print it with --json (camelCase). */
+function subscriptionOut(s: SubscriptionJson) {
+  return {
+    id: s.id,
+    url: s.url,
+    models: s.models,
+    events: s.events,
+    fields: s.fields,
+    mask: s.mask ?? null,
+    status: s.status,
+    disabledReason: s.disabled_reason,
+    createdAt: s.created_at,
+  }
+}
+
+const statusText = (s: ReturnType<typeof subscriptionOut>) => (s.disabledReason ? `disabled (${s.disabledReason})` : s.status)
+
 const listCommand: Command = {
   name: 'webhooks list',
   summary: 'List webhook subscriptions (never their secrets)',
   synopsis: '[--json]',
-  description: 'Lists subscriptions with their models, events, field allowlist and status.',
+  description: 'Lists subscriptions with their models, events, field allowlist, masks and status.',
   options: {},
   arity: 0,
   async run(context) {
-    const subscriptions = (await allPages<SubscriptionJson>(context, '/webhooks/subscriptions')).map((s) => ({
-      id: s.id,
-      url: s.url,
-      models: s.models,
-      events: s.events,
-      fields: s.fields,
-      mask: s.mask ?? null,
-      status: s.status,
-      disabledReason: s.disabled_reason,
-      createdAt: s.created_at,
-    }))
+    const subscriptions = (await allPages<SubscriptionJson>(context, '/webhooks/subscriptions')).map(subscriptionOut)
     if (context.json) printJson(context, subscriptions)
     else if (subscriptions.length === 0) print(context, 'No subscriptions yet. Add one with `odoo-mcp webhooks add`.')
     else {
       print(
         context,
         formatTable(
-          ['ID', 'URL', 'MODELS', 'EVENTS', 'STATUS'],
-          subscriptions.map((s) => [s.id, s.url, s.models.join(','), s.events?.join(',') ?? 'all', s.disabledReason ? `disabled (${s.disabledReason})` : s.status]),
+          ['ID', 'URL', 'MODELS', 'EVENTS', 'MASK', 'STATUS'],
+          subscriptions.map((s) => [s.id, s.url, s.models.join(','), s.events?.join(',') ?? 'all', maskText(s.mask), statusText(s)]),
           60,
         ),
+      )
+    }
+    return EXIT_OK
+  },
+}
+
+const show: Command = {
+  name: 'webhooks show',
+  summary: 'One webhook subscription: its models, events, fields and masks (never its secret)',
+  synopsis: 'ID [--json]',
+  description: 'Shows one subscription in full, the field allowlist and masks included (the table of `webhooks list` cuts long cells).',
+  options: {},
+  arity: 1,
+  async run(context) {
+    const id = argument(context, SUBSCRIPTION_ID, 'subscription ID (whk_...)')
+    const s = subscriptionOut(
+      await orSay(adminRequest<SubscriptionJson>(context, 'GET', `/webhooks/subscriptions/${id}`), { subscription_not_found: `no subscription with ID ${id}` }),
+    )
+    if (context.json) printJson(context, s)
+    else {
+      print(
+        context,
+        [
+          `Subscription ${s.id}`,
+          `  url:      ${s.url}`,
+          `  models:   ${s.models.join(', ')}`,
+          `  events:   ${s.events?.join(', ') ?? 'all'}`,
+          `  fields:   ${s.fields === '*' ? '* (every field Odoo sends except sensitive ones)' : s.fields.join(', ')}`,
+          `  mask:     ${s.mask ? Object.entries(s.mask).map(([field, kind]) => `${field}=${kind}`).join(', ') : '-'}`,
+          `  status:   ${statusText(s)}`,
+          `  created:  ${s.createdAt}`,
+        ].join('\n'),
       )
     }
     return EXIT_OK
@@ -386,4 +439,4 @@ const rotateSecret: Command = {
   },
 }
 
-export const webhookCommands: Command[] = [sourceAdd, sourceList, sourceRevoke, add, listCommand, remove, rotateSecret, deliveries, redeliver]
+export const webhookCommands: Command[] = [sourceAdd, sourceList, sourceRevoke, add, listCommand, show, remove, rotateSecret, deliveries, redeliver]

@@ -6,7 +6,8 @@
  * `?event=create`), default `change`.
  *
  * For each active subscription to that model and event, the payload is cut down to the subscription's field
- * allowlist, a delivery is logged in D1 and queued in the subscription's dispatcher object; Odoo gets 202 once every
+ * allowlist and its masked fields are masked (keyed per subscription; before anything is stored, so no delivery row,
+ * attempt or redelivery holds a clear value), a delivery is logged in D1 and queued in the subscription's dispatcher object; Odoo gets 202 once every
  * queue holds it. Every request is audited (refused ones included) like /mcp requests.
  */
 import { Hono } from 'hono'

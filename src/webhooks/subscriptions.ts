@@ -11,17 +11,25 @@ export interface PayloadFields {
 }
 
 /**
- * The `fields` column: JSON `"*"` or an array of field names (the allowlist alone), or, for a subscription with masks,
- * `{"fields": "*" | [...], "mask": {"email": "partial"}}`. Rows written before masks existed keep their meaning.
+ * The `fields` column (no migration was needed for masks): JSON `"*"` or an array of field names (the allowlist alone,
+ * as every row written before masks), or, for a subscription with masks, `{"fields": "*" | [...], "mask": {"email":
+ * "partial"}}` (fieldsColumn writes it only when there is a mask). Read fail-closed: a mask this code does not know
+ * counts as `redact`, and an object whose allowlist is not "*" or an array allows no field, so a damaged or newer row
+ * never sends a clear value.
  */
 export function parseFieldsColumn(text: string): PayloadFields {
   const value = JSON.parse(text) as unknown
   if (value === '*' || Array.isArray(value)) return { fields: value as '*' | string[] }
-  const object = value as { fields: '*' | string[]; mask?: Record<string, string> }
-  const mask = Object.fromEntries(Object.entries(object.mask ?? {}).filter(([, kind]) => (MASKS as readonly string[]).includes(kind))) as Record<string, MaskKind>
-  return Object.keys(mask).length > 0 ? { fields: object.fields, mask } : { fields: object.fields }
+  const object = (value !== null && typeof value === 'object' ? value : {}) as { fields?: unknown; mask?: unknown }
+  const fields = object.fields === '*' ? '*' : Array.isArray(object.fields) ? object.fields.filter((field): field is string => typeof field === 'string') : []
+  const given = object.mask !== null && typeof object.mask === 'object' && !Array.isArray(object.mask) ? (object.mask as Record<string, unknown>) : {}
+  const mask = Object.fromEntries(
+    Object.entries(given).map(([field, kind]) => [field, (MASKS as readonly unknown[]).includes(kind) ? (kind as MaskKind) : 'redact']),
+  ) as Record<string, MaskKind>
+  return Object.keys(mask).length > 0 ? { fields, mask } : { fields }
 }
 
+/** The `fields` column for a subscription: the bare allowlist without masks (as before), else the object form. */
 export function fieldsColumn(payload: PayloadFields): string {
   return JSON.stringify(payload.mask && Object.keys(payload.mask).length > 0 ? { fields: payload.fields, mask: payload.mask } : payload.fields)
 }

@@ -90,21 +90,6 @@ describe('webhooks CLI', () => {
     expect(String(row!.secret)).not.toContain(secret.slice(6))
     expect(await openSecret(await importCredentialsKey(gateway!.credentialsKey), String(row!.secret), id)).toBe(secret)
 
-    // --mask: stored with the allowlist, listed back; a malformed one is refused before anything is sent.
-    const masked = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--models', 'res.partner', '--fields', 'name,email,vat', '--mask', 'email=partial,vat=hash', '--json'])
-    expect(masked.code, masked.stderr).toBe(0)
-    const maskedId = (JSON.parse(masked.stdout) as { id: string }).id
-    const [maskedRow] = await gateway!.query(`SELECT fields FROM webhook_subscriptions WHERE id = '${maskedId}'`)
-    expect(JSON.parse(String(maskedRow!.fields))).toEqual({ fields: ['name', 'email', 'vat'], mask: { email: 'partial', vat: 'hash' } })
-    const maskedListed = JSON.parse((await cli(['webhooks', 'list', '--json'])).stdout) as { id: string; mask: unknown }[]
-    expect(maskedListed.find((entry) => entry.id === maskedId)?.mask).toEqual({ email: 'partial', vat: 'hash' })
-    const badMask = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--models', 'res.partner', '--mask', 'email=blur'])
-    expect(badMask.code).toBe(2)
-    expect(badMask.stderr).toMatch(/--mask 'email=blur' must be FIELD=MASK/)
-    const unlisted = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--models', 'res.partner', '--fields', 'name', '--mask', 'email=partial'])
-    expect(unlisted.code).toBe(1)
-    expect(unlisted.stderr).toMatch(/must also be in fields/)
-
     const secretFile = join(gateway!.work, 'secret.txt')
     await writeFile(secretFile, 'whsec_' + Buffer.from('x'.repeat(32)).toString('base64') + '\n')
     const withFile = JSON.parse((await cli(['webhooks', 'add', '--url', 'http://localhost:9999/x', '--models', 'sale.order', '--secret-file', secretFile, '--json'])).stdout) as { secret: string }
@@ -156,6 +141,75 @@ describe('webhooks CLI', () => {
     expect(log.every((record) => record.actor === 'secret:cli-test')).toBe(true)
     const everything = JSON.stringify(await gateway!.query('SELECT * FROM admin_audit'))
     for (const text of [secret.slice(6), rotation.secret.slice(6), withFile.secret.slice(6)]) expect(everything).not.toContain(text)
+  }, SLOW)
+
+  it('--mask (repeatable or a comma list): stored with the allowlist, listed and shown, delivered masked, never stored clear', async () => {
+    const { url: hookUrl } = JSON.parse((await cli(['webhooks', 'source', 'add', 'odoo-masked', '--json'])).stdout) as { url: string }
+    const box = `masked${Date.now()}`
+    const masked = await cli([
+      'webhooks', 'add', '--url', `${receiver!.url}/ok/${box}`, '--models', 'res.partner', '--fields', 'name,email,vat,phone',
+      '--mask', 'email=partial', '--mask', 'vat=last4,phone=hash', '--json',
+    ])
+    expect(masked.code, masked.stderr).toBe(0)
+    const { id, secret } = JSON.parse(masked.stdout) as { id: string; secret: string }
+    const mask = { email: 'partial', vat: 'last4', phone: 'hash' }
+    const [row] = await gateway!.query(`SELECT fields FROM webhook_subscriptions WHERE id = '${id}'`)
+    expect(JSON.parse(String(row!.fields))).toEqual({ fields: ['name', 'email', 'vat', 'phone'], mask })
+    const listed = JSON.parse((await cli(['webhooks', 'list', '--json'])).stdout) as { id: string; mask: unknown }[]
+    expect(listed.find((entry) => entry.id === id)?.mask).toEqual(mask)
+    const table = await cli(['webhooks', 'list'])
+    expect(table.stdout).toMatch(/^ID\s+URL\s+MODELS\s+EVENTS\s+MASK\s+STATUS$/m)
+    expect(table.stdout).toMatch(new RegExp(`^${id}\\s.*email=partial,vat=last4,phone=hash\\s+active$`, 'm'))
+    const shown = await cli(['webhooks', 'show', id, '--json'])
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id, fields: ['name', 'email', 'vat', 'phone'], mask, status: 'active' })
+    const shownText = (await cli(['webhooks', 'show', id])).stdout
+    expect(shownText).toMatch(/^\s+mask:\s+email=partial, vat=last4, phone=hash$/m)
+    expect(shownText).not.toContain('whsec_')
+    const missing = await cli(['webhooks', 'show', 'whk_0123456789abcdef'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/no subscription with ID whk_0123456789abcdef/)
+    // The admin log records the masks with the other settings.
+    const [record] = await gateway!.query(`SELECT after FROM admin_audit WHERE target = '${id}' AND action = 'webhooks.add'`)
+    expect(JSON.parse(String(record!.after))).toMatchObject({ fields: ['name', 'email', 'vat', 'phone'], mask, secret: 'set' })
+
+    // An event through the real gateway: the receiver gets masked values, D1 holds no clear one.
+    const clear = { name: 'Azure Interior', email: 'azure.interior24@example.com', vat: 'BE0477472701', phone: '+32 475 12 34 56' }
+    const posted = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ _model: 'res.partner', _id: 14, ...clear }) })
+    expect(posted.status).toBe(202)
+    const [first] = await received(box, 1)
+    expect(await verifyWebhook(secret, first!.headers, first!.body)).toMatchObject({ ok: true })
+    const data = (JSON.parse(first!.body) as { data: Record<string, string> }).data
+    expect(data).toMatchObject({ name: 'Azure Interior', email: 'a***************@example.com', vat: '********2701' })
+    expect(data.phone).toMatch(/^h:[0-9a-f]{16}$/)
+    const stored = JSON.stringify(await gateway!.query(`SELECT * FROM webhook_deliveries WHERE subscription_id = '${id}'`))
+    expect(stored).toContain(data.phone)
+    for (const value of [clear.email, clear.vat, clear.phone]) {
+      expect(first!.body).not.toContain(value)
+      expect(stored).not.toContain(value)
+    }
+
+    // Refused before anything is sent (exit 2): malformed, unknown mask, a field given two masks, masks on alerts.
+    for (const [args, message] of [
+      [['--mask', 'email=blur'], /--mask 'email=blur' must be FIELD=MASK, MASK one of partial, last4, hash, redact/],
+      [['--mask', 'email'], /--mask 'email' must be FIELD=MASK/],
+      [['--mask', 'email=partial=x'], /--mask 'email=partial=x' must be FIELD=MASK/],
+      [['--mask', ','], /--mask needs at least one FIELD=MASK/],
+      [['--mask', 'email=partial', '--mask', 'email=hash'], /--mask gives email two masks \(partial and hash\)/],
+    ] as const) {
+      const refused = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--models', 'res.partner', ...args])
+      expect(refused.code, args.join(' ')).toBe(2)
+      expect(refused.stderr).toMatch(message)
+    }
+    const onAlerts = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--alerts', '--mask', 'email=partial'])
+    expect(onAlerts.code).toBe(2)
+    expect(onAlerts.stderr).toMatch(/--mask applies to Odoo fields/)
+    // The gateway's own check: a masked field must be in --fields (exit 1, its message).
+    const unlisted = await cli(['webhooks', 'add', '--url', 'http://127.0.0.1:9999/masked', '--models', 'res.partner', '--fields', 'name', '--mask', 'email=partial'])
+    expect(unlisted.code).toBe(1)
+    expect(unlisted.stderr).toMatch(/mask\.email: a masked field must also be in fields/)
+    const [count] = await gateway!.query("SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE url = 'http://127.0.0.1:9999/masked'")
+    expect(Number(count!.n)).toBe(0)
   }, SLOW)
 
   it('delivers an Odoo event, shows the delivery, and redelivers it with the same event id', async () => {

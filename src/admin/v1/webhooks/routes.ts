@@ -109,16 +109,30 @@ const addBody = z
     events: names(EVENT, 'an event name such as create, write or unlink', 32).nullable().default(null),
     /** The payload allowlist; "*": every field Odoo sends except sensitive ones. */
     fields: z.union([z.literal('*'), names(FIELD, 'a field name such as partner_id', 500)]).default('*'),
-    /** Fields delivered only masked (src/policy/masks.ts): field → partial | last4 | hash | redact. */
-    mask: z.record(z.string().regex(FIELD, 'mask keys are field names such as email'), z.enum(MASKS, { error: `masks are ${MASKS.join(', ')}` })).optional(),
+    /**
+     * Fields delivered only masked (src/policy/masks.ts): field → partial | last4 | hash | redact, as in key policies.
+     * null or absent: none (null is what GET answers for a subscription without masks).
+     */
+    mask: z
+      // Keys are checked below: zod's own message for a record key names no rule.
+      .record(z.string(), z.enum(MASKS, { error: `masks are ${MASKS.join(', ')}` }))
+      .nullable()
+      .optional(),
     /** Absent: the gateway generates one. */
     secret: z.string().max(200).refine(isValidWebhookSecret, 'must be whsec_ followed by base64 of 24 to 64 bytes').optional(),
   })
   .superRefine((body, ctx) => {
     if (body.alerts && body.models !== undefined) ctx.addIssue({ code: 'custom', path: ['models'], message: 'give models or alerts: true, not both' })
     if (!body.alerts && body.models === undefined) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required (or alerts: true for the security alerts)' })
+    if (body.alerts && body.mask && Object.keys(body.mask).length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['mask'], message: 'alerts carry no Odoo fields to mask: give mask with models, not with alerts: true' })
+      return
+    }
+    if (Object.keys(body.mask ?? {}).length > 500) ctx.addIssue({ code: 'custom', path: ['mask'], message: 'at most 500 masked fields' })
     for (const field of Object.keys(body.mask ?? {})) {
-      if (body.fields !== '*' && !body.fields.includes(field)) ctx.addIssue({ code: 'custom', path: ['mask', field], message: 'a masked field must also be in fields (the mask says how it is delivered)' })
+      if (!FIELD.test(field)) ctx.addIssue({ code: 'custom', path: ['mask', field], message: 'mask keys are field names such as email' })
+      else if (field === 'id') ctx.addIssue({ code: 'custom', path: ['mask', field], message: "'id' cannot be masked (every payload carries it as recordId)" })
+      else if (body.fields !== '*' && !body.fields.includes(field)) ctx.addIssue({ code: 'custom', path: ['mask', field], message: 'a masked field must also be in fields (the mask says how it is delivered)' })
     }
   })
 
