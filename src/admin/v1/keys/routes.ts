@@ -245,6 +245,14 @@ keyRoutes.get('/:id/history', async (c) => {
 })
 
 
+/** Odoo did not answer what try / explain asked as the key's user: 502 with what it said (never a 500). */
+function odooDown(c: AdminContext, error: unknown, question: string): Response {
+  if (error instanceof OdooUnavailableError || error instanceof OdooError) {
+    return adminError(c, 502, 'odoo_unavailable', `Odoo did not answer ${question}: ${error.message}`)
+  }
+  throw error
+}
+
 const tryBody = z.strictObject({
   tool: z.string().min(1).max(64),
   arguments: z.record(z.string(), z.unknown()).default({}),
@@ -266,23 +274,13 @@ keyRoutes.post('/:id/try', async (c) => {
   try {
     return c.json(await tryToolCall(c.env, loadConfig(c.env), stored.key, body.value, Date.now(), (error, where) => logError(error, where, c.get('requestId'))))
   } catch (error) {
-    if (error instanceof OdooError || error instanceof OdooUnavailableError) {
-      return adminError(c, 502, 'odoo_unavailable', `Odoo did not answer the metadata question the guard asks as this key's user: ${error.message}`)
-    }
-    throw error
+    return odooDown(c, error, "the metadata question the guard asks as this key's user")
   }
 })
 
 const MODEL_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/
 const explainQuery = z.strictObject({ model: z.string().max(128).regex(MODEL_NAME, 'must be a model name such as res.partner').optional() })
 
-/** Odoo did not answer while explaining: 502 with what it said (never a 500). */
-function explainOdooDown(c: AdminContext, error: unknown): Response {
-  if (error instanceof OdooUnavailableError || error instanceof OdooError) {
-    return adminError(c, 502, 'odoo_unavailable', `Odoo did not answer the questions asked as the key's user: ${error.message}`)
-  }
-  throw error
-}
 
 /** What can this key do: its policy intersected with the Odoo user's rights, asked as that user (keys/explain.ts). */
 keyRoutes.get('/:id/explain', async (c) => {
@@ -305,7 +303,7 @@ keyRoutes.get('/:id/explain', async (c) => {
     return c.json({ key: { id: key.id, name: key.name, status, expires_at: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString() }, ...explanation })
   } catch (error) {
     if (error instanceof ToolError) return adminError(c, 409, error.code, error.message)
-    return explainOdooDown(c, error)
+    return odooDown(c, error, "the questions asked as the key's user")
   }
 })
 
@@ -352,6 +350,6 @@ policyRoutes.post('/explain', async (c) => {
     })
     return c.json(explanation)
   } catch (error) {
-    return explainOdooDown(c, error)
+    return odooDown(c, error, "the questions asked as the key's user")
   }
 })
